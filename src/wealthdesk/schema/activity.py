@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from wealthdesk.schema.columns import APP_EVENT_TYPES, ASSET_TYPES, DEVICES, TRADE_CHANNELS, TRADE_TYPES
-from wealthdesk.schema.model import Column, ColumnType as T, ForeignKey, Table
+from wealthdesk.schema.model import Column, ForeignKey, Table
+from wealthdesk.schema.model import ColumnType as T
 
 GROUP = "Client activity"
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from wealthdesk.schema.columns import ACQUISITION_CHANNELS, ID_NUMBER, INVESTOR_TYPES, MOBILE, RISK_LEVELS_CLIENT
-from wealthdesk.schema.model import Check, Column, ColumnType as T, ForeignKey, Pii, Table
+from wealthdesk.schema.model import Check, Column, ForeignKey, Pii, Table
+from wealthdesk.schema.model import ColumnType as T
 
 GROUP = "Clients"
 
@@ -27,19 +28,30 @@ CUSTOMERS = Table(
         Column("name", T.STRING, "Full name.", required=True, pii=Pii.NAME),
         Column("gender", T.STRING, "M or F.", allowed=("M", "F")),
         Column("birth_date", T.DATE, "Date of birth."),
-        Column("id_number", T.STRING, "18-digit resident ID number (身份证号).", pii=Pii.ID_NUMBER,
-               pattern=ID_NUMBER, check=Check.CN_ID_CHECKSUM),
+        Column(
+            "id_number",
+            T.STRING,
+            "18-digit resident ID number (身份证号).",
+            pii=Pii.ID_NUMBER,
+            pattern=ID_NUMBER,
+            check=Check.CN_ID_CHECKSUM,
+        ),
         Column("phone", T.STRING, "Mobile number.", pii=Pii.PHONE, pattern=MOBILE),
         Column("city", T.STRING, "City of residence."),
         Column("branch_id", T.STRING, "Branch the client belongs to.", required=True),
         Column("advisor_id", T.STRING, "Advisor serving the client, if any."),
-        Column("risk_level", T.STRING, "Risk tolerance C1 (most conservative) … C5; empty when never assessed.",
-               allowed=RISK_LEVELS_CLIENT),
+        Column(
+            "risk_level",
+            T.STRING,
+            "Risk tolerance C1 (most conservative) … C5; empty when never assessed.",
+            allowed=RISK_LEVELS_CLIENT,
+        ),
         Column("risk_assessed_date", T.DATE, "Date of the latest risk assessment."),
         Column("lowest_category", T.BOOL, "C1 lowest category (最低类别): may hold R1 only."),
         Column("investor_type", T.STRING, "ordinary or professional investor.", required=True, allowed=INVESTOR_TYPES),
-        Column("acquisition_channel", T.STRING, "How the client was acquired.", required=True,
-               allowed=ACQUISITION_CHANNELS),
+        Column(
+            "acquisition_channel", T.STRING, "How the client was acquired.", required=True, allowed=ACQUISITION_CHANNELS
+        ),
         Column("acquisition_campaign_id", T.STRING, "Campaign credited with the acquisition, if any."),
         Column("registered_at", T.TIMESTAMP, "When the client first registered (app or counter).", required=True),
     ),

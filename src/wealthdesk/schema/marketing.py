@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from wealthdesk.schema.columns import CAMPAIGN_OBJECTIVES, CONTENT_TYPES, RISK_LEVELS_PRODUCT, TOUCH_CHANNELS
-from wealthdesk.schema.model import Column, ColumnType as T, ForeignKey, Table
+from wealthdesk.schema.model import Column, ForeignKey, Table
+from wealthdesk.schema.model import ColumnType as T
 
 GROUP = "Content, campaigns and news"
 
@@ -20,8 +21,12 @@ CONTENTS = Table(
         Column("title", T.STRING, "Title.", required=True),
         Column("topics", T.STRING_LIST, "Topics, e.g. 创业板, 定投, 新能源."),
         Column("related_codes", T.STRING_LIST, "Related stock or fund codes."),
-        Column("risk_level", T.STRING, "Risk level of the product it promotes; empty when it promotes none.",
-               allowed=RISK_LEVELS_PRODUCT),
+        Column(
+            "risk_level",
+            T.STRING,
+            "Risk level of the product it promotes; empty when it promotes none.",
+            allowed=RISK_LEVELS_PRODUCT,
+        ),
         Column("publish_date", T.DATE, "Publication date.", required=True),
         Column("expiry_date", T.DATE, "Date after which it must not be pushed."),
         Column("author", T.STRING, "Author or team."),

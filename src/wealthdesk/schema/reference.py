@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from wealthdesk.schema.columns import BOARDS, EXCHANGES, FUND_CODE, FUND_TYPES, RISK_LEVELS_PRODUCT, SECURITY_CODE
-from wealthdesk.schema.model import Column, ColumnType as T, ForeignKey, Table
+from wealthdesk.schema.model import Column, ForeignKey, Table
+from wealthdesk.schema.model import ColumnType as T
 
 GROUP = "Reference"
 
@@ -50,7 +51,13 @@ SECURITIES = Table(
     columns=(
         Column("code", T.STRING, "Code with exchange suffix, e.g. 300750.SZ.", required=True, pattern=SECURITY_CODE),
         Column("name", T.STRING, "Short name (证券简称).", required=True),
-        Column("board", T.STRING, "Listing board: main (主板), chinext (创业板), star (科创板).", required=True, allowed=BOARDS),
+        Column(
+            "board",
+            T.STRING,
+            "Listing board: main (主板), chinext (创业板), star (科创板).",
+            required=True,
+            allowed=BOARDS,
+        ),
         Column("exchange", T.STRING, "Exchange: SH or SZ.", required=True, allowed=EXCHANGES),
         Column("industry", T.STRING, "Industry (申万一级 style)."),
         Column("listed_date", T.DATE, "Listing date."),
@@ -69,7 +76,9 @@ FUNDS = Table(
         Column("name", T.STRING, "Fund name.", required=True),
         Column("fund_type", T.STRING, "Fund type.", required=True, allowed=FUND_TYPES),
         Column("company", T.STRING, "Fund management company.", required=True),
-        Column("risk_level", T.STRING, "Product risk level R1 (lowest) … R5.", required=True, allowed=RISK_LEVELS_PRODUCT),
+        Column(
+            "risk_level", T.STRING, "Product risk level R1 (lowest) … R5.", required=True, allowed=RISK_LEVELS_PRODUCT
+        ),
         Column("manager", T.STRING, "Fund manager."),
         Column("inception_date", T.DATE, "Inception date."),
         Column("management_fee", T.DOUBLE, "Annual management fee rate (0.015 = 1.5%).", minimum=0),
@@ -81,7 +90,9 @@ FUNDS = Table(
 
 FUND_TOP_HOLDINGS = Table(
     name="fund_top_holdings",
-    description="Top-ten stock holdings disclosed in fund quarterly reports; exposure to crowded stocks derives from it.",
+    description=(
+        "Top-ten stock holdings disclosed in fund quarterly reports; exposure to crowded stocks derives from it."
+    ),
     group=GROUP,
     key=("fund_code", "report_date", "code"),
     foreign_keys=(

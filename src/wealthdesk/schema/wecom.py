@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from wealthdesk.schema.model import Column, ColumnType as T, ForeignKey, Table
+from wealthdesk.schema.model import Column, ForeignKey, Table
+from wealthdesk.schema.model import ColumnType as T
 
 GROUP = "WeCom"
 
 WECOM_CONTACTS = Table(
     name="wecom_contacts",
-    description="External contacts: which advisor has added which client on WeCom, when, and through which channel code.",
+    description=(
+        "External contacts: which advisor has added which client on WeCom, when, and through which channel code."
+    ),
     group=GROUP,
     key=("advisor_userid", "external_userid"),
     mutable=True,
@@ -19,8 +22,13 @@ WECOM_CONTACTS = Table(
     freshness_column="added_at",
     columns=(
         Column("advisor_userid", T.STRING, "Advisor's WeCom userid.", required=True),
-        Column("external_userid", T.STRING, "Client's external_userid (wm… / wo…).", required=True,
-               pattern=r"^w[mo][0-9A-Za-z_-]{10,60}$"),
+        Column(
+            "external_userid",
+            T.STRING,
+            "Client's external_userid (wm… / wo…).",
+            required=True,
+            pattern=r"^w[mo][0-9A-Za-z_-]{10,60}$",
+        ),
         Column("customer_id", T.STRING, "Client the contact was matched to, if matched."),
         Column("added_at", T.TIMESTAMP, "When the contact was added.", required=True),
         Column("state", T.STRING, "`State` of the add event: the channel QR code (渠道活码) that brought the client."),
@@ -39,8 +47,13 @@ WECOM_MESSAGES = Table(
         Column("msgid", T.STRING, "Message id from the archive.", required=True),
         Column("seq", T.BIGINT, "Archive sequence number the message was fetched at.", minimum=0),
         Column("action", T.STRING, "send, recall or switch.", required=True, allowed=("send", "recall", "switch")),
-        Column("sender", T.STRING, "`from`: userid of an advisor or external_userid of a client.", required=True,
-               aliases=("from",)),
+        Column(
+            "sender",
+            T.STRING,
+            "`from`: userid of an advisor or external_userid of a client.",
+            required=True,
+            aliases=("from",),
+        ),
         Column("tolist", T.STRING_LIST, "Recipients (userids / external_userids).", required=True),
         Column("roomid", T.STRING, "Group chat id; empty for one-to-one chats."),
         Column("msgtime", T.BIGINT, "Message time in milliseconds since the epoch (UTC).", required=True, minimum=0),

@@ -1,0 +1,51 @@
+# wealthdesk — every target creates its own virtualenv and installs what it needs.
+# Only Python 3.11+, make and the package registries are assumed.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PIP := $(BIN)/python -m pip
+CONSTRAINTS := constraints.txt
+
+CUSTOMERS ?= 20000
+SEED ?= 7
+DEMO_DIR ?= demo-data
+STORE ?= wealthdesk.duckdb
+BENCH_CUSTOMERS ?= 1000000
+
+.DEFAULT_GOAL := help
+.PHONY: help demo test bench lint docs clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+$(VENV)/.installed-base: pyproject.toml $(CONSTRAINTS) | $(BIN)/python
+	$(PIP) install --quiet -c $(CONSTRAINTS) -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml $(CONSTRAINTS) | $(BIN)/python
+	$(PIP) install --quiet -c $(CONSTRAINTS) -e '.[test,bench,dev]'
+	touch $@ $(VENV)/.installed-base
+
+demo: $(VENV)/.installed-base ## Generate a demo brokerage, ingest it, print quality report and metrics
+	$(BIN)/wealthdesk demo --customers $(CUSTOMERS) --seed $(SEED) --out $(DEMO_DIR) --store $(STORE)
+
+test: $(VENV)/.installed-dev ## Run the test suite
+	$(BIN)/python -m pytest
+
+bench: $(VENV)/.installed-dev ## Benchmarks on a 1M-customer brokerage (BENCH_CUSTOMERS=… to resize)
+	$(BIN)/python benchmarks/bench_foundation.py --customers $(BENCH_CUSTOMERS)
+
+lint: $(VENV)/.installed-dev ## ruff (lint + format check) and the docs drift check
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+
+docs: $(VENV)/.installed-base ## Regenerate docs/ from the code (data model, metrics, CLI)
+	$(BIN)/wealthdesk docs --out docs
+
+clean: ## Remove the virtualenv, demo data and stores
+	rm -rf $(VENV) $(DEMO_DIR) $(STORE) $(STORE).wal benchmarks/out

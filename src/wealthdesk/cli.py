@@ -1,0 +1,211 @@
+"""Command-line interface: a thin shell over the library.
+
+Each command parses its options, calls one library function and formats the
+result; no business logic lives here.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from wealthdesk import __version__
+from wealthdesk.config import Settings, load_settings
+from wealthdesk.errors import WealthdeskError
+from wealthdesk.progress import RichReporter
+
+app = typer.Typer(
+    name="wealthdesk",
+    help="Customer intelligence for a brokerage's wealth-management arm: 有数 · 治数 · 用数.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+err_console = Console(stderr=True)
+
+StoreOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--store",
+        help="DuckDB store file. Default: $WEALTHDESK_STORE, else ./wealthdesk.duckdb.",
+        show_default=False,
+    ),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON instead of tables.")]
+
+
+def _settings(store: Path | None) -> Settings:
+    return load_settings(store=store)
+
+
+def _parse_date(value: str | None, option: str) -> date | None:
+    if value is None:
+        return None
+    for fmt in ("%Y-%m-%d", "%Y%m%d"):
+        try:
+            return datetime.strptime(value, fmt).date()
+        except ValueError:
+            continue
+    raise typer.BadParameter(f"{value!r} is not a date; use YYYY-MM-DD or YYYYMMDD", param_hint=option)
+
+
+def _print_json(payload: object) -> None:
+    console.print_json(json.dumps(payload, ensure_ascii=False, default=str))
+
+
+@app.callback()
+def _main() -> None:
+    """wealthdesk command line."""
+
+
+@app.command()
+def version() -> None:
+    """Print the wealthdesk version.
+
+    Example: wealthdesk version
+    """
+    console.print(__version__)
+
+
+@app.command()
+def generate(
+    out: Annotated[Path, typer.Option("--out", help="Folder to write the brokerage's export files into.")],
+    customers: Annotated[int, typer.Option("--customers", min=100, help="Number of clients.")] = 20_000,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed; the same seed gives the same files.")] = 7,
+) -> None:
+    """Generate a synthetic brokerage (export files plus a _truth/ folder that is never ingested).
+
+    Example: wealthdesk generate --customers 20000 --seed 7 --out demo-data
+    """
+    from wealthdesk.demo import generate_brokerage
+
+    with RichReporter(console) as reporter:
+        summary = generate_brokerage(out, customers=customers, seed=seed, reporter=reporter)
+    total = sum(summary.rows.values())
+    console.print(
+        f"Wrote {total:,} rows in {len(summary.rows)} tables to {summary.out} in {summary.seconds:.1f} s "
+        f"({sum(summary.bad_rows.values()):,} deliberately bad rows; ground truth in {summary.out / '_truth'})."
+    )
+
+
+@app.command()
+def ingest(
+    path: Annotated[Path, typer.Argument(help="A folder of export files, or one file.", exists=True)],
+    store: StoreOption = None,
+    encoding: Annotated[
+        str | None, typer.Option("--encoding", help="Encoding of CSV files, e.g. gb18030; default: detected.")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Validate and load CSV, Parquet and JSONL files into the store; bad rows go to quarantine.
+
+    Exits 1 when a file could not be loaded at all. Example: wealthdesk ingest demo-data --store demo.duckdb
+    """
+    from wealthdesk.ingest import ingest_path, render_load_report
+    from wealthdesk.store import open_store
+
+    with open_store(_settings(store)) as con, RichReporter(err_console) as reporter:
+        report = ingest_path(con, path, encoding=encoding, reporter=reporter)
+    if as_json:
+        _print_json(report.to_dict())
+    else:
+        render_load_report(report, console)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+@app.command()
+def quality(
+    store: StoreOption = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="Judge freshness as of this date.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Report row counts, null rates, key uniqueness, referential integrity and freshness per table.
+
+    Exits 1 when a rule fails. Example: wealthdesk quality --json
+    """
+    from wealthdesk.governance.quality import render_quality_report, run_quality
+    from wealthdesk.store import open_store
+
+    with open_store(_settings(store), read_only=True) as con:
+        report = run_quality(con, as_of=_parse_date(as_of, "--as-of"))
+    if as_json:
+        _print_json(report.to_dict())
+    else:
+        render_quality_report(report, console)
+    if not report.passed:
+        raise typer.Exit(1)
+
+
+@app.command()
+def metrics(
+    as_of: Annotated[str, typer.Option("--as-of", help="Date the metrics are computed for (YYYY-MM-DD).")],
+    store: StoreOption = None,
+    window_days: Annotated[int, typer.Option("--window-days", min=1, help="Length of flow windows.")] = 30,
+    as_json: JsonOption = False,
+) -> None:
+    """Compute the operating metrics of the catalogue (AUM, net inflow, 入金率, 基金保有量, active users …).
+
+    Example: wealthdesk metrics --as-of 2022-06-30
+    """
+    from wealthdesk.governance.metrics import compute_metrics, render_metrics
+    from wealthdesk.store import open_store
+
+    day = _parse_date(as_of, "--as-of")
+    assert day is not None
+    with open_store(_settings(store), read_only=True) as con:
+        values = compute_metrics(con, as_of=day, window_days=window_days)
+    if as_json:
+        _print_json([v.to_dict() for v in values])
+    else:
+        render_metrics(values, console)
+
+
+@app.command()
+def demo(
+    out: Annotated[Path, typer.Option("--out", help="Folder for the generated export files.")] = Path("demo-data"),
+    store: StoreOption = None,
+    customers: Annotated[int, typer.Option("--customers", min=100, help="Number of clients.")] = 20_000,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 7,
+) -> None:
+    """Generate a demo brokerage, ingest it, and print the load report, quality report and metrics.
+
+    Example: wealthdesk demo --customers 20000 --out demo-data --store demo.duckdb
+    """
+    from wealthdesk.pipeline.demo import run_demo
+
+    if not run_demo(_settings(store), out=out, customers=customers, seed=seed, console=console):
+        raise typer.Exit(1)
+
+
+@app.command()
+def docs(
+    out: Annotated[Path, typer.Option("--out", help="Folder to write the generated docs into.")] = Path("docs"),
+) -> None:
+    """Regenerate the reference docs from the code: data model, metric catalogue and this CLI.
+
+    Example: wealthdesk docs --out docs
+    """
+    from wealthdesk.generated_docs import write_generated_docs
+
+    for path in write_generated_docs(out):
+        console.print(f"wrote {path}")
+
+
+def main() -> None:
+    """Entry point that turns wealthdesk's own errors into a one-line message and exit code 2."""
+    try:
+        app()
+    except WealthdeskError as exc:
+        err_console.print(f"[bold red]error:[/] {exc}")
+        raise SystemExit(2) from None
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Orchestration of multi-stage jobs (the demo now; the batch pipeline later)."""
