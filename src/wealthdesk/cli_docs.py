@@ -2,29 +2,43 @@
 
 from __future__ import annotations
 
-import click
-import typer.main
+from typer.testing import CliRunner
+
+HELP_WIDTH = "100"
+
+
+def command_names() -> list[str]:
+    """Names of the registered `wealthdesk` commands, in definition order."""
+    from wealthdesk.cli import app
+
+    names = []
+    for info in app.registered_commands:
+        name = info.name or (info.callback.__name__ if info.callback else "")
+        names.append(name.replace("_", "-"))
+    return names
+
+
+def command_help(args: list[str]) -> str:
+    """The --help text of ``wealthdesk *args`` as a user sees it (plain text, fixed width)."""
+    from wealthdesk.cli import app
+
+    result = CliRunner().invoke(app, [*args, "--help"], env={"COLUMNS": HELP_WIDTH, "NO_COLOR": "1", "TERM": "dumb"})
+    if result.exit_code != 0:
+        raise RuntimeError(f"`wealthdesk {' '.join(args)} --help` failed: {result.output}")
+    return "\n".join(line.rstrip() for line in result.output.strip("\n").splitlines())
 
 
 def render_cli_markdown() -> str:
     """Markdown with the --help text of every command."""
-    from wealthdesk.cli import app
-
-    group = typer.main.get_command(app)
-    assert isinstance(group, click.Group)
-    root = click.Context(group, info_name="wealthdesk", terminal_width=100, max_content_width=100)
     parts = [
         "# Command-line reference",
         "",
         "Generated from the code by `wealthdesk docs`; do not edit by hand.",
         "",
         "```text",
-        group.get_help(root).rstrip(),
+        command_help([]),
         "```",
     ]
-    for name in group.list_commands(root):
-        command = group.get_command(root, name)
-        assert command is not None
-        ctx = click.Context(command, info_name=name, parent=root, terminal_width=100, max_content_width=100)
-        parts += ["", f"## wealthdesk {name}", "", "```text", command.get_help(ctx).rstrip(), "```"]
+    for name in command_names():
+        parts += ["", f"## wealthdesk {name}", "", "```text", command_help([name]), "```"]
     return "\n".join(parts) + "\n"

@@ -81,7 +81,9 @@ def latest_date_sql(table: Table) -> str | None:
     raise TypeError(f"freshness column {table.name}.{column.name} has type {column.type.name}, not a date or time")
 
 
-def reference_date(as_of: date | None, latest: Mapping[str, date | None], groups: Mapping[str, str]) -> tuple[date, str]:
+def reference_date(
+    as_of: date | None, latest: Mapping[str, date | None], groups: Mapping[str, str]
+) -> tuple[date, str]:
     """Pick the date freshness is measured against and say where it came from.
 
     ``latest`` maps table name → newest date, ``groups`` table name → group.

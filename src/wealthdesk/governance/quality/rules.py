@@ -92,7 +92,9 @@ def plan_rules(table: Table) -> list[RuleSpec]:
     rules += [RuleSpec(table.name, RuleKind.NOT_NULL, (name,)) for name in table.required_columns]
     for column in table.columns:
         if column.allowed:
-            rules.append(RuleSpec(table.name, RuleKind.ALLOWED, (column.name,), argument="one of " + ", ".join(column.allowed)))
+            rules.append(
+                RuleSpec(table.name, RuleKind.ALLOWED, (column.name,), argument="one of " + ", ".join(column.allowed))
+            )
         if column.minimum is not None:
             rules.append(RuleSpec(table.name, RuleKind.MINIMUM, (column.name,), argument=f">= {column.minimum:g}"))
         if column.pattern:
@@ -116,15 +118,31 @@ def literal(text: str) -> str:
 def _missing(column: Column) -> str:
     name = quote(column.name)
     if column.type is ColumnType.STRING:
-        return f"({name} IS NULL OR trim({name}) = '')"
+        # Blank means empty or whitespace only; the range test keeps trim() off almost every value.
+        return f"({name} IS NULL OR ({name} < '!' AND trim({name}) = ''))"
     return f"{name} IS NULL"
+
+
+def violation_condition(column: Column, kind: RuleKind) -> str:
+    """SQL condition true on the rows of ``column`` that break a per-column rule of ``kind``."""
+    name = quote(column.name)
+    if kind is RuleKind.NOT_NULL:
+        return _missing(column)
+    if kind is RuleKind.ALLOWED:
+        return f"{name} NOT IN ({', '.join(literal(v) for v in column.allowed or ())})"
+    if kind is RuleKind.MINIMUM:
+        return f"{name} < {column.minimum!r}"
+    if kind is RuleKind.PATTERN:
+        return f"NOT regexp_full_match({name}, {literal(column.pattern or '')})"
+    raise ValueError(f"{kind} is not a per-column rule")
 
 
 def profile_sql(table: Table) -> tuple[str, list[str]]:
     """One scan of ``table`` computing every per-column measure; returns the SQL and its output names.
 
-    Output names are ``rows``, ``latest``, and ``<kind>:<column>`` for each
-    per-column rule (the number of violating rows).
+    Output names are ``rows``, ``latest``, ``<kind>:<column>`` for each
+    per-column rule (the number of violating rows) and ``repeated:<columns>``
+    for the key and each unique set (see ``repeated_keys_sql``).
     """
     parts = ["count(*)"]
     names = ["rows"]
@@ -135,18 +153,12 @@ def profile_sql(table: Table) -> tuple[str, list[str]]:
         if spec.kind not in (RuleKind.NOT_NULL, RuleKind.ALLOWED, RuleKind.MINIMUM, RuleKind.PATTERN):
             continue
         column = table.column(spec.columns[0])
-        name = quote(column.name)
-        if spec.kind is RuleKind.NOT_NULL:
-            condition = _missing(column)
-        elif spec.kind is RuleKind.ALLOWED:
-            values = ", ".join(literal(v) for v in column.allowed or ())
-            condition = f"{name} NOT IN ({values})"
-        elif spec.kind is RuleKind.MINIMUM:
-            condition = f"{name} < {column.minimum!r}"
-        else:
-            condition = f"NOT regexp_full_match({name}, {literal(column.pattern or '')})"
+        condition = violation_condition(column, spec.kind)
         parts.append(f"count(*) FILTER (WHERE {condition})")
         names.append(f"{spec.kind.value}:{column.name}")
+    for columns in (table.key, *table.unique):
+        parts.append(repeated_keys_sql(columns))
+        names.append(f"repeated:{','.join(columns)}")
     return f"SELECT {', '.join(parts)} FROM {quote(table.name)}", names
 
 
@@ -154,26 +166,35 @@ def sample_sql(table: Table, spec: RuleSpec) -> str:
     """Up to SAMPLE_SIZE distinct offending values of a per-column rule, for the rule's detail."""
     column = table.column(spec.columns[0])
     name = quote(column.name)
-    if spec.kind is RuleKind.ALLOWED:
-        values = ", ".join(literal(v) for v in column.allowed or ())
-        condition = f"{name} NOT IN ({values})"
-    elif spec.kind is RuleKind.MINIMUM:
-        condition = f"{name} < {column.minimum!r}"
-    else:
-        condition = f"NOT regexp_full_match({name}, {literal(column.pattern or '')})"
+    condition = violation_condition(column, spec.kind)
     return f"SELECT DISTINCT CAST({name} AS VARCHAR) FROM {quote(table.name)} WHERE {condition} LIMIT {SAMPLE_SIZE}"
+
+
+def _not_null(columns: tuple[str, ...]) -> str:
+    return " AND ".join(f"{quote(c)} IS NOT NULL" for c in columns)
+
+
+def repeated_keys_sql(columns: tuple[str, ...]) -> str:
+    """Aggregate for the profile scan: rows with a complete key minus distinct hashes of the key.
+
+    Zero proves the key unique (equal values hash equally); a positive count
+    may be a hash collision, so only then does the exact ``duplicates_sql``
+    run. Hashing keeps the common, clean case to one pass over the table.
+    """
+    complete = _not_null(columns)
+    cols = ", ".join(quote(c) for c in columns)
+    return f"count(*) FILTER (WHERE {complete}) - count(DISTINCT CASE WHEN {complete} THEN hash({cols}) END)"
 
 
 def duplicates_sql(table: Table, columns: tuple[str, ...]) -> str:
     """Duplicate groups of ``columns``: how many key values repeat, how many rows they cover, a sample."""
     cols = ", ".join(quote(c) for c in columns)
-    not_null = " AND ".join(f"{quote(c)} IS NOT NULL" for c in columns)
     shown = " || ', ' || ".join(f"CAST({quote(c)} AS VARCHAR)" for c in columns)
     return (
-        f"WITH d AS (SELECT count(*) AS n, any_value({shown}) AS shown FROM {quote(table.name)} "
-        f"WHERE {not_null} GROUP BY {cols} HAVING count(*) > 1) "
+        f"WITH d AS (SELECT {cols}, count(*) AS n FROM {quote(table.name)} "
+        f"WHERE {_not_null(columns)} GROUP BY {cols} HAVING count(*) > 1) "
         f"SELECT (SELECT count(*) FROM d), (SELECT coalesce(sum(n), 0) FROM d), "
-        f"(SELECT list(shown ORDER BY shown) FROM (SELECT shown FROM d ORDER BY shown LIMIT {SAMPLE_SIZE}))"
+        f"(SELECT list(shown ORDER BY shown) FROM (SELECT {shown} AS shown FROM d ORDER BY shown LIMIT {SAMPLE_SIZE}))"
     )
 
 
