@@ -149,6 +149,7 @@ def metrics(
     as_of: Annotated[str, typer.Option("--as-of", help="Date the metrics are computed for (YYYY-MM-DD).")],
     store: StoreOption = None,
     window_days: Annotated[int, typer.Option("--window-days", min=1, help="Length of flow windows.")] = 30,
+    formulas: Annotated[bool, typer.Option("--formulas", help="Show each metric's formula.")] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Compute the operating metrics of the catalogue (AUM, net inflow, 入金率, 基金保有量, active users …).
@@ -165,7 +166,7 @@ def metrics(
     if as_json:
         _print_json([v.to_dict() for v in values])
     else:
-        render_metrics(values, console)
+        render_metrics(values, console, formulas=formulas)
 
 
 @app.command()

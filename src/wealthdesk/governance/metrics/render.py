@@ -22,16 +22,20 @@ def format_value(value: float | int | None, unit: str) -> str:
     return f"{int(value):,}"
 
 
-def render_metrics(values: Sequence[MetricValue], console: Console, *, title: str | None = None) -> None:
-    """Print metric values with their unit, basis and formula."""
-    table = RichTable(title=title or "Operating metrics (指标体系)")
+def render_metrics(
+    values: Sequence[MetricValue], console: Console, *, title: str | None = None, formulas: bool = False
+) -> None:
+    """Print metric values with their unit and basis; the formulas too when asked (they are in docs/metrics.md)."""
+    table = RichTable(title=title or "Operating metrics (指标体系)", caption="formulas: docs/metrics.md")
     table.add_column("metric")
-    table.add_column("value", justify="right")
+    table.add_column("value", justify="right", no_wrap=True)
     table.add_column("unit")
     table.add_column("basis / note", overflow="fold")
-    table.add_column("formula", overflow="fold", style="dim")
+    if formulas:
+        table.add_column("formula", overflow="fold", style="dim")
     for item in values:
-        table.add_row(item.label, format_value(item.value, item.unit), item.unit, item.note or "", item.formula)
+        row = [item.label, format_value(item.value, item.unit), item.unit, item.note or ""]
+        table.add_row(*row, *([item.formula] if formulas else []))
     console.print(table)
 
 
