@@ -1,6 +1,6 @@
 """Throughput of Parquet ingest with validation (a script, not a test).
 
-    .venv/bin/python tests/ingest/throughput.py [ROWS] [PARTS]
+    .venv/bin/python benchmarks/bench_ingest_parquet.py [ROWS] [PARTS]
 
 Writes ROWS synthetic trades (default 5M) in PARTS Parquet part files with
 their parent tables, ingests the folder into a fresh store and prints rows/s
