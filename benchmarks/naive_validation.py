@@ -72,13 +72,25 @@ def validate_row(table: Table, row: dict[str, object], parents: dict[str, set[ob
     return reasons
 
 
+def read_naively(path: Path, limit: int | None) -> pd.DataFrame:
+    """Read a table file the plain pandas way (CSV as text: UTF-8, else GB18030)."""
+    if path.suffix == ".parquet":
+        frame = pd.read_parquet(path)
+    elif path.suffix == ".jsonl":
+        frame = pd.read_json(path, lines=True, dtype=False, nrows=limit)
+    else:
+        try:
+            frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8", nrows=limit)
+        except UnicodeDecodeError:
+            frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="gb18030", nrows=limit)
+    return frame if limit is None else frame.head(limit)
+
+
 def validate_file_naively(
     table: Table, path: Path, parents: dict[str, set[object]], limit: int | None = None
 ) -> tuple[int, int]:
-    """Validate a Parquet file row by row; returns (rows checked, rows bad)."""
-    frame = pd.read_parquet(path)
-    if limit is not None:
-        frame = frame.head(limit)
+    """Validate a table file row by row; returns (rows checked, rows bad)."""
+    frame = read_naively(path, limit).rename(columns={a: c.name for c in table.columns for a in c.aliases})
     seen: set[tuple[object, ...]] = set()
     bad = 0
     for row in frame.to_dict(orient="records"):

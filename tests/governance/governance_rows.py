@@ -13,6 +13,8 @@ from typing import Any
 
 import duckdb
 
+from wealthdesk.schema import TABLES_BY_NAME
+
 
 def insert(con: duckdb.DuckDBPyConnection, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
     """Insert ``rows`` (tuples in ``columns`` order) into ``table`` with a parameterised statement."""
@@ -113,18 +115,7 @@ def populate(con: duckdb.DuckDBPyConnection) -> None:
             ("AC3", "C3", "cash", D("2022-06-20"), "normal", False, False, False),
         ],
     )
-    trades = [
-        "trade_id",
-        "account_id",
-        "trade_time",
-        "trade_type",
-        "instrument_code",
-        "quantity",
-        "price",
-        "amount",
-        "fee",
-        "channel",
-    ]
+    trades = list(TABLES_BY_NAME["trades"].column_names)
     insert(
         con,
         "trades",

@@ -19,20 +19,9 @@ from wealthdesk.governance.quality import (
     render_quality_report,
     run_quality,
 )
-from wealthdesk.schema import TABLES, Column, ColumnType, ForeignKey, Table
+from wealthdesk.schema import TABLES, TABLES_BY_NAME, Column, ColumnType, ForeignKey, Table
 
-TRADE_COLUMNS = [
-    "trade_id",
-    "account_id",
-    "trade_time",
-    "trade_type",
-    "instrument_code",
-    "quantity",
-    "price",
-    "amount",
-    "fee",
-    "channel",
-]
+TRADE_COLUMNS = list(TABLES_BY_NAME["trades"].column_names)
 
 
 def trade(trade_id: str, account: str = "AC1", kind: str = "stock_buy", code: str = "600519.SH") -> tuple:
@@ -51,21 +40,7 @@ def test_clean_store_passes_every_rule(small_store: duckdb.DuckDBPyConnection) -
     assert report.reference_source == "newest client activity in the store"
     trades = report.table("trades")
     assert trades.row_count == 3
-    assert trades.null_rates == {
-        c: 0.0
-        for c in (
-            "trade_id",
-            "account_id",
-            "trade_time",
-            "trade_type",
-            "instrument_code",
-            "quantity",
-            "price",
-            "amount",
-            "fee",
-            "channel",
-        )
-    }
+    assert trades.null_rates == dict.fromkeys(TRADE_COLUMNS, 0.0)  # every trade column is required
     assert trades.latest == date(2022, 6, 30)
     # WeCom msgtime is epoch ms; 2022-06-29 10:00 Beijing must date to the 29th.
     assert report.table("wecom_messages").latest == date(2022, 6, 29)

@@ -14,20 +14,10 @@ import numpy as np
 
 from wealthdesk.demo.calendar import AS_OF, WINDOW_START, waking_seconds
 from wealthdesk.demo.interests import KEYWORDS
+from wealthdesk.schema.columns import APP_EVENT_TYPES
 
-EVENT_TYPES = (
-    "login",
-    "view_quote",
-    "view_fund",
-    "view_content",
-    "search",
-    "click_banner",
-    "open_level2_page",
-    "open_chinext_page",
-    "share",
-)
+EVENT_TYPES = APP_EVENT_TYPES
 _TYPE_P = np.array([0.26, 0.27, 0.13, 0.1, 0.08, 0.05, 0.02, 0.02, 0.07])
-DEVICES = ("ios", "android", "web")
 
 
 @dataclass(frozen=True)

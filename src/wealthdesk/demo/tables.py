@@ -19,6 +19,7 @@ from wealthdesk.demo.marketing import TOUCH_CHANNELS, Campaigns, Contents, Touch
 from wealthdesk.demo.strings import codes, concat, dates, pick, timestamps
 from wealthdesk.demo.universe import Securities
 from wealthdesk.schema import table as schema_table
+from wealthdesk.schema.columns import DEVICES
 
 
 def _table(name: str, columns: dict[str, pa.Array | np.ndarray | list]) -> pa.Table:
@@ -271,7 +272,7 @@ def app_events(
             "event_time": timestamps(ev.time),
             "event_type": pick(app.EVENT_TYPES, ev.kind),
             "object_id": pc.if_else(pa.array(ev.obj_kind == 0), pa.nulls(len(obj), pa.string()), objs),
-            "device": pick(app.DEVICES, ev.device),
+            "device": pick(DEVICES, ev.device),
         },
     )
 
