@@ -3,8 +3,10 @@
 Bad rows are *extra* rows copied from a good row, given a fresh key nothing
 references (so no good row fails because of them), and then broken in exactly
 one way.  The exception is ``duplicate_key``: an exact copy of an earlier row,
-placed later in the same file.  The caller records each planted row's final
-position so ``_truth/bad_rows.csv`` can name its file and line.
+placed later in the same file (bad rows are planted file by file, so the copy
+never lands in another part file, where it would be an unchanged re-delivery
+rather than a defect).  The caller records each planted row's final position
+so ``_truth/bad_rows.csv`` can name its file and line.
 """
 
 from __future__ import annotations
@@ -77,8 +79,13 @@ def plant(
     fresh_key: Callable[[Row, int], Row],
     rng: np.random.Generator,
     duplicate: bool = True,
+    first: int = 0,
 ) -> Planted:
-    """Interleave ``max(#kinds, RATE × rows)`` bad rows, kinds taken in turn, into ``table``."""
+    """Interleave ``max(#kinds, RATE × rows)`` bad rows, kinds taken in turn, into ``table``.
+
+    ``first`` numbers the fresh keys, so bad rows planted in several part files
+    of one table never share a key.
+    """
     good = table.num_rows
     kinds = [d.kind for d in defects] + (["duplicate_key"] if duplicate else [])
     count = max(len(kinds), round(good * RATE))
@@ -88,7 +95,7 @@ def plant(
     rows: list[Row] = []
     for j, (kind, b) in enumerate(zip(chosen, base, strict=True)):
         row = table.slice(int(b), 1).to_pylist()[0]
-        rows.append(row if kind == "duplicate_key" else by_kind[kind].mutate(fresh_key(row, j), j))
+        rows.append(row if kind == "duplicate_key" else by_kind[kind].mutate(fresh_key(row, first + j), first + j))
     bad = pa.Table.from_pylist(rows, schema=table.schema)
     # slot g = "insert before good row g"; a duplicate goes after its original
     lo = np.where(np.array(chosen) == "duplicate_key", base + 1, 0)

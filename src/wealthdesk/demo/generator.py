@@ -24,6 +24,7 @@ from wealthdesk.demo.calendar import Calendar
 from wealthdesk.demo.output import OUTPUTS, write_all
 from wealthdesk.demo.strings import codes
 from wealthdesk.demo.truth import write_bad_rows, write_truth
+from wealthdesk.demo.writer import PART_ROWS
 from wealthdesk.errors import GenerationError
 from wealthdesk.progress import NULL_REPORTER, Reporter
 
@@ -61,8 +62,13 @@ def _prepare(out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
 
 
-def generate_brokerage(out: Path, customers: int, seed: int, reporter: Reporter = NULL_REPORTER) -> GenerationSummary:
-    """Write a synthetic brokerage of ``customers`` clients to ``out``; same seed → identical files."""
+def generate_brokerage(
+    out: Path, customers: int, seed: int, reporter: Reporter = NULL_REPORTER, part_rows: int = PART_ROWS
+) -> GenerationSummary:
+    """Write a synthetic brokerage of ``customers`` clients to ``out``; same seed → identical files.
+
+    Big tables are written as ``part-NNNN`` files of at most ``part_rows`` good rows each.
+    """
     if not isinstance(customers, int) or customers < MIN_CUSTOMERS or customers > MAX_CUSTOMERS:
         raise GenerationError(
             f"customers must be an integer between {MIN_CUSTOMERS} and {MAX_CUSTOMERS:,}, got "
@@ -196,7 +202,7 @@ def generate_brokerage(out: Path, customers: int, seed: int, reporter: Reporter 
         touches=touches,
     )
     # tables are built one at a time while writing, so only one big table is in memory at once
-    written = write_all(out, builders, _rng(seed, "defects"), reporter)
+    written = write_all(out, builders, _rng(seed, "defects"), reporter, part_rows)
     write_bad_rows(out, written.bad)
     reporter.advance("generate")
     reporter.advance("generate")

@@ -157,6 +157,15 @@ class Written:
     bad_counts: dict[str, int]
 
 
+def _write(table: pa.Table, path: Path, name: str, spec: Output) -> None:
+    if spec.fmt == "csv":
+        writer.write_csv(table, path, spec.encoding)
+    elif spec.fmt == "parquet":
+        writer.write_parquet(table, path)
+    else:
+        writer.write_jsonl(table, path, JSON_KEYS.get(name))
+
+
 def write_all(
     out: Path,
     built: dict[str, Callable[[], pa.Table]],
@@ -164,7 +173,7 @@ def write_all(
     reporter: Reporter,
     part_rows: int = writer.PART_ROWS,
 ) -> Written:
-    """Plant defects, then write every table in its format; return rows per table and bad-row locations."""
+    """Plant defects file by file, write every table in its format; return rows per table and bad-row locations."""
     rows: dict[str, int] = {}
     bad: list[tuple[str, str, int, str]] = []
     counts: dict[str, int] = {}
@@ -174,26 +183,22 @@ def write_all(
         table = built[name]()
         if spec.fmt == "csv":
             table = writer.to_text(table, compact_dates=spec.encoding != "utf-8")
-        positions, kinds = np.zeros(0, np.int64), []
-        if name in DEFECTS:
-            defects, fresh = DEFECTS[name]
-            planted = plant(table, defects, fresh, rng)
-            table, positions, kinds = planted.table, planted.positions, planted.kinds
-        if spec.fmt == "csv":
-            files = writer.write_csv(table, out / f"{name}.csv", spec.encoding)
-        elif spec.fmt == "parquet":
-            path = out / name if spec.partitioned else out / f"{name}.parquet"
-            files = writer.write_parquet(table, path, spec.partitioned, part_rows)
-        else:
-            path = out / name if spec.partitioned else out / f"{name}.jsonl"
-            files = writer.write_jsonl(table, path, spec.partitioned, JSON_KEYS.get(name), part_rows)
-        starts = np.cumsum([0] + [n for _, n in files])
+        pieces = writer.split(table, part_rows) if spec.partitioned else [table]
+        del table
         header = 1 if spec.fmt == "csv" else 0
-        for pos, kind in sorted(zip(positions.tolist(), kinds, strict=True)):
-            part = int(np.searchsorted(starts, pos, side="right") - 1)
-            rel = files[part][0].relative_to(out).as_posix()
-            bad.append((name, rel, pos - int(starts[part]) + 1 + header, kind))
-        rows[name] = table.num_rows
-        counts[name] = len(kinds)
+        rows[name] = counts[name] = 0
+        for index, piece in enumerate(pieces):
+            positions, kinds = np.zeros(0, np.int64), []
+            if name in DEFECTS:
+                defects, fresh = DEFECTS[name]
+                planted = plant(piece, defects, fresh, rng, first=counts[name])
+                piece, positions, kinds = planted.table, planted.positions, planted.kinds
+            path = writer.part_path(out / name, index, spec.fmt) if spec.partitioned else out / f"{name}.{spec.fmt}"
+            _write(piece, path, name, spec)
+            rel = path.relative_to(out).as_posix()
+            located = sorted(zip(positions.tolist(), kinds, strict=True))
+            bad.extend((name, rel, pos + 1 + header, kind) for pos, kind in located)
+            rows[name] += piece.num_rows
+            counts[name] += len(kinds)
         reporter.advance("write")
     return Written(rows, bad, counts)

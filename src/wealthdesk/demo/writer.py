@@ -7,8 +7,9 @@
 * JSONL (UTF-8): one JSON object per line, lists as JSON arrays, built with
   Arrow kernels so millions of lines take seconds.
 
-Every writer returns the file(s) and the number of rows in each, in order, so
-planted bad rows can be located by (file, line).
+Each writer writes one file; :func:`split` cuts a big table into the slices
+written as part files, so bad rows can be planted, and located by (file,
+line), part by part.
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ def _contiguous_bytes(lines: pa.Array) -> bytes:
     return lines.buffers()[2].to_pybytes()[off[0] : off[-1]]
 
 
-def write_csv(text: pa.Table, path: Path, encoding: str) -> list[tuple[Path, int]]:
+def write_csv(text: pa.Table, path: Path, encoding: str) -> None:
     """Write an all-string table as CSV in ``encoding`` (utf-8 or gb18030)."""
     fields = []
     for name in text.column_names:
@@ -71,23 +72,23 @@ def write_csv(text: pa.Table, path: Path, encoding: str) -> list[tuple[Path, int
     if encoding != "utf-8":
         data = data.decode("utf-8").encode(encoding)
     path.write_bytes(data)
-    return [(path, text.num_rows)]
 
 
-def _parts(table: pa.Table, folder: Path, ext: str, part_rows: int) -> list[tuple[pa.Table, Path]]:
-    folder.mkdir(parents=True, exist_ok=True)
+def split(table: pa.Table, part_rows: int = PART_ROWS) -> list[pa.Table]:
+    """The slices of ``table`` written as ``part-NNNN`` files of a partitioned table (at least one)."""
     n_parts = max(1, -(-table.num_rows // part_rows))
-    return [(table.slice(i * part_rows, part_rows), folder / f"part-{i:04d}.{ext}") for i in range(n_parts)]
+    return [table.slice(i * part_rows, part_rows) for i in range(n_parts)]
 
 
-def write_parquet(table: pa.Table, path: Path, partitioned: bool, part_rows: int = PART_ROWS) -> list[tuple[Path, int]]:
-    """Write Parquet, as one file or as part files in a folder named after the table."""
-    targets = _parts(table, path, "parquet", part_rows) if partitioned else [(table, path)]
-    out = []
-    for part, target in targets:
-        pq.write_table(part, target, compression="snappy", row_group_size=1_000_000)
-        out.append((target, part.num_rows))
-    return out
+def part_path(folder: Path, index: int, ext: str) -> Path:
+    """``folder/part-NNNN.ext``, creating the folder."""
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / f"part-{index:04d}.{ext}"
+
+
+def write_parquet(table: pa.Table, path: Path) -> None:
+    """Write one Parquet file (snappy, 1M-row row groups)."""
+    pq.write_table(table, path, compression="snappy", row_group_size=1_000_000)
 
 
 def _json_fragment(col: pa.Array) -> pa.Array:
@@ -112,23 +113,16 @@ def _json_fragment(col: pa.Array) -> pa.Array:
     return pc.fill_null(frag, "null")
 
 
-def write_jsonl(
-    table: pa.Table, path: Path, partitioned: bool, rename: dict[str, str] | None = None, part_rows: int = PART_ROWS
-) -> list[tuple[Path, int]]:
+def write_jsonl(table: pa.Table, path: Path, rename: dict[str, str] | None = None) -> None:
     """Write JSON Lines (UTF-8, non-ASCII kept as is); ``rename`` maps column names to JSON keys."""
     rename = rename or {}
-    targets = _parts(table, path, "jsonl", part_rows) if partitioned else [(table, path)]
-    out = []
-    for part, target in targets:
-        pieces: list[pa.Array | str] = []
-        for i, name in enumerate(part.column_names):
-            key = rename.get(name, name)
-            pieces.append(("{" if i == 0 else ",") + f'"{key}":')
-            pieces.append(_json_fragment(part[name].combine_chunks()) if part.num_rows else pa.array([], pa.string()))
-        pieces.append("}\n")
-        data = b""
-        if part.num_rows:
-            data = _contiguous_bytes(pc.binary_join_element_wise(*pieces, ""))
-        target.write_bytes(data)
-        out.append((target, part.num_rows))
-    return out
+    pieces: list[pa.Array | str] = []
+    for i, name in enumerate(table.column_names):
+        key = rename.get(name, name)
+        pieces.append(("{" if i == 0 else ",") + f'"{key}":')
+        pieces.append(_json_fragment(table[name].combine_chunks()) if table.num_rows else pa.array([], pa.string()))
+    pieces.append("}\n")
+    data = b""
+    if table.num_rows:
+        data = _contiguous_bytes(pc.binary_join_element_wise(*pieces, ""))
+    path.write_bytes(data)

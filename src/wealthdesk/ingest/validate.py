@@ -170,8 +170,28 @@ def _on(left: str, right: str, columns: tuple[str, ...], ref_columns: tuple[str,
     return " AND ".join(f"{left}.{qi(a)} = {right}.{qi(b)}" for a, b in zip(columns, refs, strict=True))
 
 
+def _repeated(stage_name: str, columns: tuple[str, ...]) -> str:
+    """SQL: (columns, first_line) of values repeated among the stage's rows that pass the row checks.
+
+    Grouping by a 64-bit hash of the columns first is much cheaper than
+    grouping by the text values; only the (few) rows whose hash repeats are
+    then grouped exactly, so a hash collision cannot report a false duplicate.
+    """
+    cols = ", ".join(qi(c) for c in columns)
+    passes = "_reason IS NULL"
+    return f"""
+        SELECT {cols}, min(_line) AS first_line FROM {stage_name}
+        WHERE {passes} AND hash({cols}) IN (
+            SELECT hash({cols}) FROM {stage_name} WHERE {passes} GROUP BY 1 HAVING count(*) > 1)
+        GROUP BY {cols} HAVING count(*) > 1"""
+
+
 def relational_reasons(con: duckdb.DuckDBPyConnection, table: Table, stage_name: str, out: str) -> None:
-    """Fill temp table ``out`` (line, ord, reason) with every failure of every row of the stage."""
+    """Fill temp table ``out`` (line, ord, reason) with every failure of every row of the stage.
+
+    Duplicate checks consider only the rows that pass the row checks, so a
+    broken row never hides a good row with the same key.
+    """
     con.execute(f"CREATE TEMP TABLE {out} (line BIGINT, ord INTEGER, reason VARCHAR)")
     con.execute(f"INSERT INTO {out} SELECT _line, 0, _reason FROM {stage_name} WHERE _reason IS NOT NULL")
     for i, fk in enumerate(table.foreign_keys, start=1):
@@ -189,26 +209,20 @@ def relational_reasons(con: duckdb.DuckDBPyConnection, table: Table, stage_name:
             WHERE {present}{when}
               AND NOT EXISTS (SELECT 1 FROM {qi(target.name)} r WHERE {_on("s", "r", fk.columns, fk.ref_columns)})"""
         )
-    # natural key repeated in the file (among rows that pass the row checks)
-    key = ", ".join(qi(c) for c in table.key)
+    # natural key repeated in the file
     con.execute(
         f"""INSERT INTO {out}
-        WITH k AS (
-            SELECT {key}, min(_line) AS first_line FROM {stage_name} WHERE _reason IS NULL
-            GROUP BY {key} HAVING count(*) > 1)
+        WITH k AS ({_repeated(stage_name, table.key)})
         SELECT s._line, 100, 'duplicate key (' || {_key_text(table.key, "s")} || ') first seen at line '
                || k.first_line
         FROM {stage_name} s JOIN k ON {_on("s", "k", table.key)}
         WHERE s._reason IS NULL AND s._line > k.first_line"""
     )
     for j, unique in enumerate(table.unique, start=101):
-        cols = ", ".join(qi(c) for c in unique)
         present = " AND ".join(f"s.{qi(c)} IS NOT NULL" for c in unique)
         con.execute(
             f"""INSERT INTO {out}
-            WITH u AS (
-                SELECT {cols}, min(_line) AS first_line FROM {stage_name} WHERE _reason IS NULL
-                GROUP BY {cols} HAVING count(*) > 1)
+            WITH u AS ({_repeated(stage_name, unique)})
             SELECT s._line, {j}, {_key_text(unique, "s")} || ' must be unique but was first seen at line '
                    || u.first_line
             FROM {stage_name} s JOIN u ON {_on("s", "u", unique)}
