@@ -170,6 +170,51 @@ def metrics(
 
 
 @app.command()
+def run(
+    store: StoreOption = None,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Date to build for; default: the latest holdings snapshot.")
+    ] = None,
+    tags: Annotated[
+        Path | None, typer.Option("--tags", help="Tag file (YAML); default: the shipped default_tags.yaml.")
+    ] = None,
+) -> None:
+    """Rebuild the customer profiles, extend the lifecycle history and reassign rule tags.
+
+    Example: wealthdesk run --as-of 2022-06-30 --tags my_tags.yaml
+    """
+    from wealthdesk.pipeline.run import run_pipeline
+    from wealthdesk.profiles.render import render_run_report
+    from wealthdesk.store import open_store
+
+    with open_store(_settings(store)) as con, RichReporter(err_console) as reporter:
+        report = run_pipeline(con, as_of=_parse_date(as_of, "--as-of"), tags_path=tags, reporter=reporter)
+    render_run_report(report, console)
+
+
+@app.command()
+def profile(
+    customer_id: Annotated[str, typer.Argument(help="Client number (客户号).")],
+    store: StoreOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Show one client's 360 view: assets, activity, risk, lifecycle stage and tags (personal data masked).
+
+    Example: wealthdesk profile 310000000007
+    """
+    from wealthdesk.profiles.render import render_client_view
+    from wealthdesk.profiles.view import client_view
+    from wealthdesk.store import open_store
+
+    with open_store(_settings(store), read_only=True) as con:
+        view = client_view(con, customer_id)
+    if as_json:
+        _print_json(view)
+    else:
+        render_client_view(view, console)
+
+
+@app.command()
 def demo(
     out: Annotated[Path, typer.Option("--out", help="Folder for the generated export files.")] = Path("demo-data"),
     store: StoreOption = None,

@@ -12,12 +12,14 @@ def generated_docs() -> dict[str, Callable[[], str]]:
     """File name → function rendering its content."""
     from wealthdesk.governance.metrics import render_metrics_markdown
     from wealthdesk.governance.quality import render_quality_markdown
+    from wealthdesk.profiles.docs import render_profiles_markdown
     from wealthdesk.schema.docs import render_data_model_markdown
 
     return {
         "data-model.md": render_data_model_markdown,
         "metrics.md": render_metrics_markdown,
         "quality.md": render_quality_markdown,
+        "profiles.md": render_profiles_markdown,
         "cli.md": render_cli_markdown,
     }
 

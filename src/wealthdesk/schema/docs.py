@@ -18,7 +18,7 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def _table_section(table: Table) -> list[str]:
+def table_section(table: Table) -> list[str]:
     lines = [f"### `{table.name}`", "", table.description, ""]
     versions = "mutable: a newer row replaces the stored one" if table.mutable else "immutable: the first row is kept"
     facts = [f"- **Key**: ({', '.join(table.key)}) — {versions}"]
@@ -62,5 +62,5 @@ def render_data_model_markdown(tables: Sequence[Table] = TABLES) -> str:
     for group, members in groups.items():
         lines += [f"## {group}", ""]
         for table in members:
-            lines += _table_section(table)
+            lines += table_section(table)
     return "\n".join(lines).rstrip("\n") + "\n"  # exactly one final newline, whoever writes the file

@@ -1,0 +1,35 @@
+"""Masking of personal data for every view: 张*, 138****5678, 110105********1234.
+
+Views (CLI, API, pages) show only masked values; the raw values stay in the
+store. The quarantine uses the same rules in SQL (``ingest.validate.mask_sql``).
+"""
+
+from __future__ import annotations
+
+from wealthdesk.schema.model import Pii
+
+
+def mask_name(name: str | None) -> str | None:
+    """Keep the family name (the first character): 张三丰 → 张**."""
+    if not name:
+        return name
+    return name[0] + "*" * max(len(name) - 1, 1)
+
+
+def _keep_ends(value: str, head: int) -> str:
+    if len(value) < head + 8:
+        return "*" * len(value)
+    return value[:head] + "*" * (len(value) - head - 4) + value[-4:]
+
+
+def mask_phone(phone: str | None) -> str | None:
+    """Keep the first three and last four digits: 13812345678 → 138****5678."""
+    return phone if not phone else _keep_ends(phone, 3)
+
+
+def mask_id_number(id_number: str | None) -> str | None:
+    """Keep the region code (six digits) and the last four: 110105********1234."""
+    return id_number if not id_number else _keep_ends(id_number, 6)
+
+
+MASKS = {Pii.NAME: mask_name, Pii.PHONE: mask_phone, Pii.ID_NUMBER: mask_id_number}

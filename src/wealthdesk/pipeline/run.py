@@ -1,0 +1,99 @@
+"""The batch pipeline: profiles → stage history → rule tags, written back to the store.
+
+``run_pipeline(con, ...)`` wraps the DuckDB store in an Ibis backend, builds
+each stage as an Ibis expression (the same expressions run on Spark) and
+materialises it as a table of the store. Each output table is replaced as a
+whole, so a run that fails half-way leaves the previous run's table.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import ibis
+
+from wealthdesk.errors import WealthdeskError
+from wealthdesk.profiles.build import ProfileRules, build_profiles, latest_snapshot
+from wealthdesk.profiles.history import HISTORY_SCHEMA, HISTORY_TABLE, next_history
+from wealthdesk.progress import NULL_REPORTER, Reporter
+from wealthdesk.tags.assign import TAGS_TABLE, assign_rule_tags
+from wealthdesk.tags.rules import load_tag_rules
+
+PROFILES_TABLE = "profiles"
+
+
+class PipelineError(WealthdeskError):
+    """The pipeline cannot run on this store."""
+
+
+@dataclass
+class RunReport:
+    """What a pipeline run wrote."""
+
+    as_of: date
+    tag_version: str
+    rows: dict[str, int] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def default_as_of(backend: Any) -> date:
+    """The latest holdings snapshot in the store: the natural as-of date of a run."""
+    snapshot = latest_snapshot(backend, date.max)
+    if snapshot is None:
+        raise PipelineError("the store has no holdings snapshot; ingest data first or pass --as-of")
+    return snapshot
+
+
+def _table_or_empty(backend: Any, name: str, schema: Any) -> Any:
+    """The stored table ``name``, created empty with ``schema`` on the first run."""
+    try:
+        return backend.table(name)
+    except ibis.common.exceptions.TableNotFound:
+        return backend.create_table(name, schema=schema)
+
+
+def _materialise(backend: Any, name: str, expr: Any, report: RunReport, started: float) -> Any:
+    backend.create_table(name, expr, overwrite=True)
+    table = backend.table(name)
+    report.rows[name] = backend.to_pyarrow(table.count()).as_py()
+    report.seconds[name] = round(time.perf_counter() - started, 3)
+    return table
+
+
+def run_pipeline(
+    con: duckdb.DuckDBPyConnection,
+    as_of: date | None = None,
+    tags_path: Path | None = None,
+    rules: ProfileRules | None = None,
+    reporter: Reporter = NULL_REPORTER,
+) -> RunReport:
+    """Rebuild profiles, extend the stage history and reassign rule tags as of ``as_of``."""
+    book = load_tag_rules(tags_path)  # check the tag file before spending minutes on profiles
+    backend = ibis.duckdb.from_connection(con)
+    as_of = as_of or (rules.as_of if rules else None) or default_as_of(backend)
+    rules = (
+        ProfileRules(as_of=as_of)
+        if rules is None
+        else ProfileRules(as_of, rules.assessment_valid_days, rules.lifecycle)
+    )
+    report = RunReport(as_of=as_of, tag_version=book.version)
+    reporter.start("pipeline", 3)
+
+    started = time.perf_counter()
+    profiles = _materialise(backend, PROFILES_TABLE, build_profiles(backend, rules), report, started)
+    reporter.advance("pipeline")
+
+    started = time.perf_counter()
+    history = next_history(_table_or_empty(backend, HISTORY_TABLE, HISTORY_SCHEMA), profiles, as_of)
+    _materialise(backend, HISTORY_TABLE, history, report, started)
+    reporter.advance("pipeline")
+
+    started = time.perf_counter()
+    _materialise(backend, TAGS_TABLE, assign_rule_tags(profiles, book, as_of), report, started)
+    reporter.advance("pipeline")
+    return report

@@ -1,0 +1,1 @@
+"""Customer 360: the profile table, lifecycle stage and their history."""

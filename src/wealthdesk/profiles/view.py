@@ -1,0 +1,50 @@
+"""A client's 360 view as a plain dict: profile, masked identity and tags.
+
+This is what the CLI's ``wealthdesk profile`` prints and what the API and the
+advisor sidebar will serve; personal data leaves it masked only.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import duckdb
+
+from wealthdesk.errors import WealthdeskError
+from wealthdesk.governance.masking import MASKS
+from wealthdesk.schema import TABLES_BY_NAME
+
+
+class ClientNotFound(WealthdeskError):
+    """No profile for the requested client."""
+
+
+def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> list[dict[str, Any]]:
+    cursor = con.execute(sql, params)
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def client_view(con: duckdb.DuckDBPyConnection, customer_id: str) -> dict[str, Any]:
+    """Profile, masked identity and tags (with category) of one client; raises ClientNotFound."""
+    try:
+        profile = _rows(con, "SELECT * FROM profiles WHERE customer_id = ?", [customer_id])
+    except duckdb.CatalogException:
+        raise ClientNotFound("no profiles in this store yet: run `wealthdesk run` first") from None
+    if not profile:
+        raise ClientNotFound(f"no client {customer_id!r} in the profiles (as of the last `wealthdesk run`)")
+    pii = TABLES_BY_NAME["customers"].pii_columns
+    identity = _rows(
+        con,
+        f"SELECT {', '.join(c.name for c in pii)}, gender, city FROM customers WHERE customer_id = ?",
+        [customer_id],
+    )[0]
+    for column in pii:
+        identity[column.name] = MASKS[column.pii](identity[column.name])
+    tags = _rows(
+        con,
+        "SELECT tag, label, category, tag_version, as_of FROM customer_tags WHERE customer_id = ? "
+        "ORDER BY category, tag",
+        [customer_id],
+    )
+    return {"profile": profile[0], "identity": identity, "tags": tags}

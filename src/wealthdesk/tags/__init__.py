@@ -1,0 +1,1 @@
+"""Rule tags (a safe expression language over profile columns), keyword tags and model tags."""
