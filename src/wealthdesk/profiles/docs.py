@@ -27,7 +27,7 @@ def render_profiles_markdown() -> str:
         "",
         "## Lifecycle stages",
         "",
-        "Evaluated in this order; the first rule that matches gives the stage. \"No activity\" means no trade",
+        'Evaluated in this order; the first rule that matches gives the stage. "No activity" means no trade',
         "and no app login (for a client who never did either: days since registration).",
         "",
         *describe_rules(LifecycleRules()),
