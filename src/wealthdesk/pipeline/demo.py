@@ -70,6 +70,8 @@ def run_demo(settings: Settings, out: Path, customers: int, seed: int, console: 
                     f"  .venv/bin/wealthdesk quality --store {store} --json     machine-readable quality report",
                     f"  .venv/bin/wealthdesk metrics --store {store} --as-of {as_of}",
                     f"  .venv/bin/wealthdesk ingest {out} --store {store}        re-ingest: adds nothing",
+                    f"  .venv/bin/wealthdesk run --store {store}                 profiles, lifecycle stages, rule tags",
+                    f"  .venv/bin/wealthdesk profile CUSTOMER_ID --store {store}  one client's 360 view (masked)",
                     "  .venv/bin/wealthdesk --help                              every command, with examples",
                     "  make test                                                the test suite",
                 ]
