@@ -68,6 +68,7 @@ def matches(profiles: ibis.Table, text: str) -> list[str]:
         ("not (aum > 0)", ["D"]),
         ("  aum > 10  ", ["A", "B", "C"]),
         ("aum/2 > 400000", ["A", "C"]),
+        ("0 < aum in [50_000, 2_000_000]", ["A", "B"]),  # a chain: 0 < aum and aum in [...]
     ],
 )
 def test_meaning(profiles: ibis.Table, text: str, expected: list[str]) -> None:
@@ -102,6 +103,7 @@ def error(text: str) -> ExpressionError:
         ("risk_level in []", 15, "'in' needs a non-empty list"),
         ("risk_level in ['C4', other]", 22, "a list after 'in' may hold only numbers or 'text'"),
         ("['C4'] == risk_level", 1, "a list is allowed only after 'in'"),
+        ("aum in [1, 2] < 3", 8, "nothing may follow the list of 'in'"),
         ("aum is None", 1, "'is' is not allowed; use missing(column)"),
         ("aum ** 2 > 1", 1, "only + - * / are allowed"),
         ("aum // 2 > 1", 1, "only + - * / are allowed"),

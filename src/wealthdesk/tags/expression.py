@@ -274,10 +274,11 @@ class _Checker:
     def compare(self, node: ast.Compare) -> Node:
         parts: list[Node] = []
         left_node, left = node.left, self.value(node.left)
-        for op, right_node in zip(node.ops, node.comparators, strict=True):
+        for index, (op, right_node) in enumerate(zip(node.ops, node.comparators, strict=True)):
             if isinstance(op, ast.In | ast.NotIn):
+                if index != len(node.ops) - 1:
+                    raise self.fail(right_node, "nothing may follow the list of 'in'; join conditions with 'and'")
                 parts.append(self.member(left_node, left, right_node, isinstance(op, ast.NotIn)))
-                left_node, left = right_node, left  # a list cannot be compared further
                 continue
             symbol = _COMPARE.get(type(op))
             if symbol is None:
