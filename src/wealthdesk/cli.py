@@ -178,17 +178,34 @@ def run(
     tags: Annotated[
         Path | None, typer.Option("--tags", help="Tag file (YAML); default: the shipped default_tags.yaml.")
     ] = None,
+    keywords: Annotated[
+        Path | None,
+        typer.Option("--keywords", help="Chat keyword dictionary (YAML); default: the shipped default_keywords.yaml."),
+    ] = None,
+    full: Annotated[
+        bool,
+        typer.Option(
+            "--full/--incremental", help="Re-tag every chat message, or only those loaded since the last run."
+        ),
+    ] = False,
 ) -> None:
-    """Rebuild the customer profiles, extend the lifecycle history and reassign rule tags.
+    """Rebuild the customer profiles, extend the lifecycle history, reassign rule tags and tag new chat messages.
 
-    Example: wealthdesk run --as-of 2022-06-30 --tags my_tags.yaml
+    Example: wealthdesk run --as-of 2022-06-30 --tags my_tags.yaml --full
     """
     from wealthdesk.pipeline.run import run_pipeline
     from wealthdesk.profiles.render import render_run_report
     from wealthdesk.store import open_store
 
     with open_store(_settings(store)) as con, RichReporter(err_console) as reporter:
-        report = run_pipeline(con, as_of=_parse_date(as_of, "--as-of"), tags_path=tags, reporter=reporter)
+        report = run_pipeline(
+            con,
+            as_of=_parse_date(as_of, "--as-of"),
+            tags_path=tags,
+            reporter=reporter,
+            keywords_path=keywords,
+            full=full,
+        )
     render_run_report(report, console)
 
 

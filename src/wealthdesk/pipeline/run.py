@@ -1,4 +1,4 @@
-"""The batch pipeline: profiles → stage history → rule tags, written back to the store.
+"""The batch pipeline: profiles → stage history → rule tags → chat keyword tags, written back to the store.
 
 ``run_pipeline(con, ...)`` wraps the DuckDB store in an Ibis backend, builds
 each stage as an Ibis expression (the same expressions run on Spark) and
@@ -22,6 +22,9 @@ from wealthdesk.profiles.build import ProfileRules, build_profiles, latest_snaps
 from wealthdesk.profiles.history import HISTORY_SCHEMA, HISTORY_TABLE, next_history
 from wealthdesk.progress import NULL_REPORTER, Reporter
 from wealthdesk.tags.assign import TAGS_TABLE, assign_rule_tags
+from wealthdesk.tags.chat_tags import EVIDENCE_TABLE, ChatTagReport, run_chat_tags
+from wealthdesk.tags.chat_tags import TAGS_TABLE as KEYWORD_TAGS_TABLE
+from wealthdesk.tags.dictionary import load_keyword_dictionary
 from wealthdesk.tags.rules import load_tag_rules
 
 PROFILES_TABLE = "profiles"
@@ -39,6 +42,7 @@ class RunReport:
     tag_version: str
     rows: dict[str, int] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
+    chat: ChatTagReport | None = None
 
 
 def default_as_of(backend: Any) -> date:
@@ -71,9 +75,16 @@ def run_pipeline(
     tags_path: Path | None = None,
     rules: ProfileRules | None = None,
     reporter: Reporter = NULL_REPORTER,
+    keywords_path: Path | None = None,
+    full: bool = False,
 ) -> RunReport:
-    """Rebuild profiles, extend the stage history and reassign rule tags as of ``as_of``."""
-    book = load_tag_rules(tags_path)  # check the tag file before spending minutes on profiles
+    """Rebuild profiles, extend the stage history, reassign rule tags and tag new chat messages.
+
+    Chat keyword tags are incremental (only messages loaded since the last
+    run) unless ``full`` is set or the keyword dictionary's version changed.
+    """
+    book = load_tag_rules(tags_path)  # check both files before spending minutes on profiles
+    dictionary = load_keyword_dictionary(keywords_path)
     backend = ibis.duckdb.from_connection(con)
     as_of = as_of or (rules.as_of if rules else None) or default_as_of(backend)
     rules = (
@@ -82,7 +93,7 @@ def run_pipeline(
         else ProfileRules(as_of, rules.assessment_valid_days, rules.lifecycle)
     )
     report = RunReport(as_of=as_of, tag_version=book.version)
-    reporter.start("pipeline", 3)
+    reporter.start("pipeline", 4)
 
     started = time.perf_counter()
     profiles = _materialise(backend, PROFILES_TABLE, build_profiles(backend, rules), report, started)
@@ -95,5 +106,12 @@ def run_pipeline(
 
     started = time.perf_counter()
     _materialise(backend, TAGS_TABLE, assign_rule_tags(profiles, book, as_of), report, started)
+    reporter.advance("pipeline")
+
+    started = time.perf_counter()
+    report.chat = run_chat_tags(con, dictionary, full=full)
+    for name in (EVIDENCE_TABLE, KEYWORD_TAGS_TABLE):
+        report.rows[name] = con.execute(f"SELECT count(*) FROM {name}").fetchall()[0][0]
+        report.seconds[name] = round(time.perf_counter() - started, 3)
     reporter.advance("pipeline")
     return report

@@ -6,6 +6,8 @@ from wealthdesk.profiles.build import ASSESSMENT_VALID_DAYS
 from wealthdesk.profiles.columns import PROFILES
 from wealthdesk.profiles.lifecycle import LifecycleRules, describe_rules
 from wealthdesk.schema.docs import table_section
+from wealthdesk.tags.dictionary import load_keyword_dictionary
+from wealthdesk.tags.matcher import AFTER, BEFORE, CLAUSE_BREAKS
 from wealthdesk.tags.rules import load_tag_rules
 
 NOTE = "<!-- Generated from src/wealthdesk/profiles/ and tags/ by `wealthdesk docs`; do not edit by hand. -->"
@@ -53,4 +55,38 @@ def render_profiles_markdown() -> str:
     for rule in book.rules:
         when = rule.expression.text.replace("|", "\\|")
         lines.append(f"| `{rule.name}` | {rule.label} | {rule.category} | `{when}` | {rule.description} |")
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + _chat_tag_lines()) + "\n"
+
+
+def _chat_tag_lines() -> list[str]:
+    dictionary = load_keyword_dictionary()
+    breaks = " ".join(repr(c)[1:-1] for c in CLAUSE_BREAKS)
+    lines = [
+        "",
+        "## Chat keyword tags (数据回传)",
+        "",
+        "Every text message a client sent on WeCom (a message whose sender is an external contact matched to a",
+        "client; advisors' messages never count) is scanned for the dictionary's keywords, in simplified and",
+        "traditional spelling (the traditional one is derived with OpenCC). Each mention is kept in",
+        "`keyword_tag_evidence` (msgid, China time, keyword, a snippet with phone and ID numbers masked);",
+        "`keyword_tags` has one row per client and tag with the mentions and the first and last time seen.",
+        "Runs are incremental: only messages loaded since the last run are read, unless `--full` is given or",
+        "the dictionary's version changed.",
+        "",
+        "**Negation rule.** A mention is negated — kept as evidence, but giving no tag — when a negation cue",
+        f"stands in the same clause (no {breaks} in between) and either ends at most {BEFORE} characters before",
+        f"the keyword (不想买创业板, 别再给我推创业板) or starts at most {AFTER} characters after it",
+        "(我对创业板没兴趣, 创业板就算了). Double negations (不是不想买) and cues that are not refusals",
+        "(不想错过创业板) are read as refusals.",
+        "",
+        f"Negation cues: {', '.join(dictionary.negations)}.",
+        "",
+        f"The default dictionary (`default_keywords.yaml`, version {dictionary.version}, "
+        f"{dictionary.keyword_count} keywords); pass your own with `--keywords`:",
+        "",
+        "| tag | label | keywords |",
+        "| --- | --- | --- |",
+    ]
+    for tag in dictionary.tags:
+        lines.append(f"| `{tag.name}` | {tag.label} | {', '.join(tag.keywords)} |")
+    return lines

@@ -72,6 +72,13 @@ def render_client_view(view: dict[str, Any], console: Console) -> None:
     for tag in view["tags"]:
         tags.add_row(tag["category"], tag["tag"], tag["label"], tag["tag_version"], _fmt(tag["as_of"]))
     console.print(tags)
+    chat = Table("tag", "label", "mentions", "first seen", "last seen", "latest evidence", title="Chat interests")
+    for tag in view["chat_tags"]:
+        evidence = "\n".join(f"{e['msgtime']:%Y-%m-%d %H:%M} {e['snippet']}" for e in tag["evidence"])
+        chat.add_row(
+            tag["tag"], tag["label"], str(tag["mentions"]), _fmt(tag["first_seen"]), _fmt(tag["last_seen"]), evidence
+        )
+    console.print(chat)
 
 
 def render_run_report(report: Any, console: Console) -> None:
@@ -80,3 +87,10 @@ def render_run_report(report: Any, console: Console) -> None:
     for name, rows in report.rows.items():
         table.add_row(name, f"{rows:,}", f"{report.seconds[name]:.1f}")
     console.print(table)
+    if report.chat is not None:
+        chat = report.chat
+        how = "all messages (full)" if chat.full else "messages loaded since the last run"
+        console.print(
+            f"chat keyword tags: {chat.messages:,} client messages read ({how}), "
+            f"{chat.mentions:,} mentions, {chat.negated:,} of them negated"
+        )

@@ -47,4 +47,31 @@ def client_view(con: duckdb.DuckDBPyConnection, customer_id: str) -> dict[str, A
         "ORDER BY category, tag",
         [customer_id],
     )
-    return {"profile": profile[0], "identity": identity, "tags": tags}
+    return {"profile": profile[0], "identity": identity, "tags": tags, "chat_tags": _chat_tags(con, customer_id)}
+
+
+EVIDENCE_SHOWN = 3  # latest mentions shown per chat tag
+
+
+def _chat_tags(con: duckdb.DuckDBPyConnection, customer_id: str) -> list[dict[str, Any]]:
+    """Chat keyword tags with their latest evidence (msgid, time, snippet); empty before the first run."""
+    try:
+        tags = _rows(
+            con,
+            "SELECT tag, label, mentions, first_seen, last_seen FROM keyword_tags WHERE customer_id = ? "
+            "ORDER BY last_seen DESC",
+            [customer_id],
+        )
+        evidence = _rows(
+            con,
+            """SELECT tag, msgid, msgtime, keyword, snippet FROM keyword_tag_evidence
+               WHERE customer_id = ? AND NOT negated
+               QUALIFY row_number() OVER (PARTITION BY tag ORDER BY msgtime DESC, msgid) <= ?
+               ORDER BY msgtime DESC""",
+            [customer_id, EVIDENCE_SHOWN],
+        )
+    except duckdb.CatalogException:
+        return []
+    for tag in tags:
+        tag["evidence"] = [e for e in evidence if e["tag"] == tag["tag"]]
+    return tags

@@ -1,0 +1,147 @@
+"""Keyword matching over a batch of chat messages: one automaton pass, then numpy.
+
+Calling a matcher once per message costs more than the matching itself, so a
+batch of messages is joined into one string (separated by a newline) and
+scanned once by an Aho-Corasick automaton (ahocorasick-rs, leftmost-longest:
+"基金定投" wins over "基金"); match positions are mapped back to messages
+with ``searchsorted``. The same function serves DuckDB (in-process, batch by
+batch) and Spark (``mapInArrow``).
+
+Negation rule (plain refusals such as "不想买创业板"): a keyword is *negated*
+when a negation cue from the dictionary stands in the same clause — no
+``，,。！？!?；;`` or line break in between — and either ends at most
+``BEFORE`` (4) characters before the keyword ("不想买创业板", "别再给我推创业板")
+or starts at most ``AFTER`` (6) characters after it ("我对创业板没兴趣",
+"创业板就算了"). A negated mention is kept as evidence with ``negated = true``
+but gives no tag. Known limits: double negations ("不是不想买") and cues that
+are not refusals ("不想错过创业板") are read as refusals.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import ahocorasick_rs
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from wealthdesk.tags.dictionary import KeywordDictionary, spellings
+
+BEFORE = 4
+AFTER = 6
+SNIPPET = 12  # characters of context kept on each side of a match
+CLAUSE_BREAKS = "，,。！？!?；;\n"
+_BREAK_CODES = np.array([ord(c) for c in CLAUSE_BREAKS], dtype=np.uint32)
+_MOBILE = r"(^|\D)(1[3-9]\d)\d{4}(\d{4})(\D|$)"  # RE2 (Arrow) has no look-around: keep the neighbours
+_ID_NUMBER = r"(^|\D)(\d{6})\d{8}(\d{3}[\dXx])(\D|$)"
+
+
+@dataclass(frozen=True)
+class BatchMatches:
+    """Matches in a batch, one entry per match: which row, which tag and keyword, where, negated or not."""
+
+    row: np.ndarray
+    tag: np.ndarray
+    keyword: list[str]
+    start: np.ndarray  # character offsets within the row's text
+    end: np.ndarray
+    negated: np.ndarray
+    snippet: pa.Array  # context around the match, personal numbers masked
+
+
+def _scan(automaton: ahocorasick_rs.AhoCorasick, text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    found = automaton.find_matches_as_indexes(text)
+    if not found:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, empty
+    array = np.array(found, dtype=np.int64)
+    return array[:, 0], array[:, 1], array[:, 2]
+
+
+def _breaks_between(breaks: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """Whether a clause break lies in [lo, hi) for each pair."""
+    return np.searchsorted(breaks, hi, side="left") > np.searchsorted(breaks, lo, side="left")
+
+
+def mask_numbers(texts: pa.Array) -> pa.Array:
+    """Mask mobile and ID numbers a client typed into a chat; lengths are kept (138****5678)."""
+    masked = pc.replace_substring_regex(texts, _ID_NUMBER, r"\1\2********\3\4")
+    return pc.replace_substring_regex(masked, _MOBILE, r"\1\2****\3\4")
+
+
+def _snippets(values: list[str], row: np.ndarray, start: np.ndarray, end: np.ndarray) -> pa.Array:
+    """Context around each match, cut from the row's text after its personal numbers are masked.
+
+    Masking the whole text first (not the cut snippet) means a number cut in
+    half at the snippet's edge is masked too.
+    """
+    rows = np.unique(row)
+    texts = mask_numbers(pa.array([values[r] for r in rows], pa.string())).to_pylist()
+    masked = dict(zip(rows.tolist(), texts, strict=True))
+    cuts = zip(row.tolist(), (start - SNIPPET).clip(0).tolist(), (end + SNIPPET).tolist(), strict=True)
+    return pa.array([masked[r][a:b] for r, a, b in cuts], pa.string())
+
+
+class KeywordMatcher:
+    """Finds the dictionary's keywords (both spellings) and negation cues in batches of text."""
+
+    def __init__(self, dictionary: KeywordDictionary) -> None:
+        self.dictionary = dictionary
+        patterns: list[str] = []
+        self._tag_of: list[int] = []
+        self._keyword_of: list[str] = []
+        for index, tag in enumerate(dictionary.tags):
+            for word in tag.keywords:
+                for spelling in spellings(word):
+                    patterns.append(spelling)
+                    self._tag_of.append(index)
+                    self._keyword_of.append(word)
+        kind = ahocorasick_rs.MatchKind.LeftmostLongest
+        self._keywords = ahocorasick_rs.AhoCorasick(patterns, matchkind=kind)
+        cues = sorted({s for cue in dictionary.negations for s in spellings(cue)})
+        self._cues = ahocorasick_rs.AhoCorasick(cues, matchkind=kind) if cues else None
+
+    def match(self, texts: pa.Array | pa.ChunkedArray | list[str | None]) -> BatchMatches:
+        """Every keyword match in ``texts`` (nulls count as empty)."""
+        values = texts.to_pylist() if isinstance(texts, pa.Array | pa.ChunkedArray) else texts
+        values = [v or "" for v in values]
+        big = "\n".join(values)
+        lengths = np.fromiter((len(v) for v in values), dtype=np.int64, count=len(values))
+        row_start = np.concatenate(([0], np.cumsum(lengths + 1)[:-1])) if len(values) else lengths
+        pattern, start, end = _scan(self._keywords, big)
+        row = np.searchsorted(row_start, start, side="right") - 1
+        negated = self._negated(big, start, end)
+        tag_of = np.asarray(self._tag_of, dtype=np.int64)
+        offset = row_start[row] if len(row) else start
+        start, end = start - offset, end - offset
+        return BatchMatches(
+            row=row,
+            tag=tag_of[pattern] if len(pattern) else pattern,
+            keyword=[self._keyword_of[p] for p in pattern.tolist()],
+            start=start,
+            end=end,
+            negated=negated,
+            snippet=_snippets(values, row, start, end),
+        )
+
+    def _negated(self, big: str, start: np.ndarray, end: np.ndarray) -> np.ndarray:
+        negated = np.zeros(len(start), dtype=bool)
+        if self._cues is None or not len(start):
+            return negated
+        _, cue_start, cue_end = _scan(self._cues, big)
+        if not len(cue_start):
+            return negated
+        codes = np.frombuffer(big.encode("utf-32-le"), dtype=np.uint32)
+        breaks = np.flatnonzero(np.isin(codes, _BREAK_CODES))
+        # the nearest cue ending at or before the keyword starts
+        before = np.searchsorted(cue_end, start, side="right") - 1
+        ok = before >= 0
+        gap_end = np.where(ok, cue_end[np.maximum(before, 0)], 0)
+        negated |= ok & (start - gap_end <= BEFORE) & ~_breaks_between(breaks, gap_end, start)
+        # the nearest cue starting at or after the keyword ends
+        after = np.searchsorted(cue_start, end, side="left")
+        ok = after < len(cue_start)
+        gap_start = np.where(ok, cue_start[np.minimum(after, len(cue_start) - 1)], 0)
+        negated |= ok & (gap_start - end <= AFTER) & ~_breaks_between(breaks, end, gap_start)
+        return negated
