@@ -17,9 +17,10 @@ runner = CliRunner()
 
 def test_every_command_has_help_with_an_example() -> None:
     names = command_names()
-    assert {"generate", "ingest", "quality", "metrics", "demo", "docs"} <= set(names)
+    assert {"generate", "ingest", "quality", "metrics", "demo", "docs", "run", "profile"} <= set(names)
+    assert {"segment create", "segment list", "segment members", "segment delete"} <= set(names)
     for name in names:
-        assert "Example:" in command_help([name]), f"`wealthdesk {name} --help` shows no example"
+        assert "Example:" in command_help(name.split()), f"`wealthdesk {name} --help` shows no example"
 
 
 def test_quality_json_and_exit_code(demo: DemoStore) -> None:

@@ -231,6 +231,110 @@ def profile(
         render_client_view(view, console)
 
 
+segment_app = typer.Typer(
+    help="Segments (客群): saved expressions over profile columns and tags.", no_args_is_help=True
+)
+app.add_typer(segment_app, name="segment")
+TagsOption = Annotated[Path | None, typer.Option("--tags", help="Tag file the expression may use tags of.")]
+KeywordsOption = Annotated[
+    Path | None, typer.Option("--keywords", help="Keyword dictionary the expression may use chat tags of.")
+]
+
+
+@segment_app.command("create")
+def segment_create(
+    name: Annotated[str, typer.Argument(help="Segment name (snake_case).")],
+    when: Annotated[str, typer.Option("--when", help="Boolean expression over profile columns and tagged('tag').")],
+    label: Annotated[str | None, typer.Option("--label", help="Display name, e.g. 创业板意向客户.")] = None,
+    store: StoreOption = None,
+    tags: TagsOption = None,
+    keywords: KeywordsOption = None,
+) -> None:
+    """Save a segment; the expression is checked now against the profile columns and the known tags.
+
+    Example: wealthdesk segment create chinext_leads --when "tagged('kw_chinext') and not chinext_enabled"
+    """
+    from wealthdesk.segments.definitions import known_tags, save_segment
+    from wealthdesk.store import open_store
+
+    with open_store(_settings(store)) as con:
+        segment = save_segment(con, name, when, label, known_tags(tags, keywords))
+    console.print(f"saved segment {segment.name} ({segment.label}): {segment.expression.text}")
+
+
+@segment_app.command("list")
+def segment_list(store: StoreOption = None, as_json: JsonOption = False) -> None:
+    """List the saved segments.
+
+    Example: wealthdesk segment list
+    """
+    from rich.table import Table as RichTable
+
+    from wealthdesk.segments.definitions import list_segments
+    from wealthdesk.store import open_store
+
+    with open_store(_settings(store), read_only=True) as con:
+        rows = list_segments(con)
+    if as_json:
+        _print_json([dict(zip(("name", "label", "expression", "created_at"), r, strict=True)) for r in rows])
+        return
+    table = RichTable("name", "label", "expression", "created")
+    for name, label, expression, created in rows:
+        table.add_row(name, label, expression, str(created))
+    console.print(table)
+
+
+@segment_app.command("delete")
+def segment_delete(name: Annotated[str, typer.Argument(help="Segment name.")], store: StoreOption = None) -> None:
+    """Delete a saved segment.
+
+    Example: wealthdesk segment delete chinext_leads
+    """
+    from wealthdesk.segments.definitions import delete_segment
+    from wealthdesk.store import open_store
+
+    with open_store(_settings(store)) as con:
+        delete_segment(con, name)
+    console.print(f"deleted segment {name}")
+
+
+@segment_app.command("members")
+def segment_members_command(
+    name: Annotated[str, typer.Argument(help="Segment name.")],
+    store: StoreOption = None,
+    csv_out: Annotated[Path | None, typer.Option("--csv", help="Write the members as CSV to this file.")] = None,
+    wecom_out: Annotated[
+        Path | None, typer.Option("--wecom-json", help="Write WeCom-ready JSON (external_userid by advisor).")
+    ] = None,
+    tags: TagsOption = None,
+    keywords: KeywordsOption = None,
+) -> None:
+    """Compute a segment's members from the latest profiles and tags; print a summary or export them.
+
+    Example: wealthdesk segment members chinext_leads --csv leads.csv --wecom-json leads.json
+    """
+    import ibis
+
+    from wealthdesk.segments.definitions import get_segment, known_tags
+    from wealthdesk.segments.export import members_csv, members_wecom
+    from wealthdesk.segments.membership import segment_members
+    from wealthdesk.store import open_store
+
+    with open_store(_settings(store), read_only=True) as con:
+        segment = get_segment(con, name, known_tags(tags, keywords))
+        backend = ibis.duckdb.from_connection(con)
+        members = backend.to_pyarrow(segment_members(backend, segment))
+        wecom = members_wecom(con, members, name)
+    if csv_out:
+        csv_out.write_text(members_csv(members), encoding="utf-8")
+    if wecom_out:
+        wecom_out.write_text(json.dumps(wecom, ensure_ascii=False, indent=1), encoding="utf-8")
+    console.print(
+        f"{segment.name} ({segment.label}): {members.num_rows:,} members, {wecom['members_on_wecom']:,} on WeCom "
+        f"with {len(wecom['requests'])} advisor(s)"
+    )
+
+
 @app.command()
 def demo(
     out: Annotated[Path, typer.Option("--out", help="Folder for the generated export files.")] = Path("demo-data"),

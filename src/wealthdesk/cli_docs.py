@@ -8,14 +8,19 @@ HELP_WIDTH = "100"
 
 
 def command_names() -> list[str]:
-    """Names of the registered `wealthdesk` commands, in definition order."""
+    """Names of the registered `wealthdesk` commands in definition order, groups' commands as "group command"."""
     from wealthdesk.cli import app
 
-    names = []
-    for info in app.registered_commands:
-        name = info.name or (info.callback.__name__ if info.callback else "")
-        names.append(name.replace("_", "-"))
-    return names
+    def names_of(typer_app: object, prefix: str) -> list[str]:
+        names = []
+        for info in typer_app.registered_commands:  # type: ignore[attr-defined]
+            name = info.name or (info.callback.__name__ if info.callback else "")
+            names.append(prefix + name.replace("_", "-"))
+        for group in typer_app.registered_groups:  # type: ignore[attr-defined]
+            names += names_of(group.typer_instance, f"{prefix}{group.name} ")
+        return names
+
+    return names_of(app, "")
 
 
 def command_help(args: list[str]) -> str:
@@ -40,5 +45,5 @@ def render_cli_markdown() -> str:
         "```",
     ]
     for name in command_names():
-        parts += ["", f"## wealthdesk {name}", "", "```text", command_help([name]), "```"]
+        parts += ["", f"## wealthdesk {name}", "", "```text", command_help(name.split()), "```"]
     return "\n".join(parts) + "\n"

@@ -1,4 +1,4 @@
-"""The batch pipeline: profiles → stage history → rule tags → chat keyword tags, written back to the store.
+"""The batch pipeline: profiles → stage history → rule tags → chat tags → segment members, back to the store.
 
 ``run_pipeline(con, ...)`` wraps the DuckDB store in an Ibis backend, builds
 each stage as an Ibis expression (the same expressions run on Spark) and
@@ -21,6 +21,8 @@ from wealthdesk.errors import WealthdeskError
 from wealthdesk.profiles.build import ProfileRules, build_profiles, latest_snapshot
 from wealthdesk.profiles.history import HISTORY_SCHEMA, HISTORY_TABLE, next_history
 from wealthdesk.progress import NULL_REPORTER, Reporter
+from wealthdesk.segments.definitions import get_segment, list_segments
+from wealthdesk.segments.membership import MEMBERS_TABLE, all_segment_members
 from wealthdesk.tags.assign import TAGS_TABLE, assign_rule_tags
 from wealthdesk.tags.chat_tags import EVIDENCE_TABLE, ChatTagReport, run_chat_tags
 from wealthdesk.tags.chat_tags import TAGS_TABLE as KEYWORD_TAGS_TABLE
@@ -93,7 +95,7 @@ def run_pipeline(
         else ProfileRules(as_of, rules.assessment_valid_days, rules.lifecycle)
     )
     report = RunReport(as_of=as_of, tag_version=book.version)
-    reporter.start("pipeline", 4)
+    reporter.start("pipeline", 5)
 
     started = time.perf_counter()
     profiles = _materialise(backend, PROFILES_TABLE, build_profiles(backend, rules), report, started)
@@ -113,5 +115,13 @@ def run_pipeline(
     for name in (EVIDENCE_TABLE, KEYWORD_TAGS_TABLE):
         report.rows[name] = con.execute(f"SELECT count(*) FROM {name}").fetchall()[0][0]
         report.seconds[name] = round(time.perf_counter() - started, 3)
+    reporter.advance("pipeline")
+
+    started = time.perf_counter()
+    tags = frozenset({r.name for r in book.rules} | {t.name for t in dictionary.tags})
+    segments = [get_segment(con, name, tags) for name, *_ in list_segments(con)]
+    members = all_segment_members(backend, segments, as_of)
+    if members is not None:
+        _materialise(backend, MEMBERS_TABLE, members, report, started)
     reporter.advance("pipeline")
     return report

@@ -18,6 +18,7 @@ Grammar (informally)::
              | sum
     sum     := sum ("+" | "-" | "*" | "/") sum | "-" sum | "(" expr ")" | atom
     atom    := column | number | 'text' | true | false | missing(column) | present(column)
+             | tagged('tag')   (segments only: the client has that rule or chat tag)
 
 Types: numbers, text, dates (compared with ``'YYYY-MM-DD'`` text) and
 booleans. A comparison with an unknown (null) value is unknown, and a tag
@@ -30,7 +31,7 @@ from __future__ import annotations
 
 import ast
 import operator
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -141,16 +142,28 @@ class Presence:
     kind: Kind = Kind.BOOL
 
 
-Node = Ref | Literal | Arith | Negate | Compare | Member | Logic | Not | Presence
+@dataclass(frozen=True)
+class Tagged:
+    tag: str
+    kind: Kind = Kind.BOOL
+
+
+Node = Ref | Literal | Arith | Negate | Compare | Member | Logic | Not | Presence | Tagged
+
+
+def tag_column(tag: str) -> str:
+    """Name of the boolean column that carries ``tagged('tag')`` in the table an expression runs on."""
+    return f"tagged__{tag}"
 
 
 @dataclass(frozen=True)
 class Expression:
-    """A parsed, checked boolean expression and the columns it reads."""
+    """A parsed, checked boolean expression, the columns it reads and the tags it tests."""
 
     text: str
     tree: Node
     columns: frozenset[str]
+    tags: frozenset[str] = frozenset()
 
 
 # ------------------------------------------------------------------ parsing and checking
@@ -186,10 +199,12 @@ def _allowed_columns(columns: Mapping[str, Column] | tuple[Column, ...]) -> dict
 
 
 class _Checker:
-    def __init__(self, text: str, columns: dict[str, Column]) -> None:
+    def __init__(self, text: str, columns: dict[str, Column], tags: frozenset[str] | None) -> None:
         self.text = text
         self.columns = columns
+        self.tags = tags
         self.used: set[str] = set()
+        self.used_tags: set[str] = set()
 
     def fail(self, node: ast.AST, problem: str) -> ExpressionError:
         return ExpressionError(self.text, getattr(node, "col_offset", 0) + 1, problem)
@@ -261,15 +276,35 @@ class _Checker:
             raise self.fail(node, f"expected a condition (true/false) here, got {checked.kind.value}")
         return checked
 
-    def call(self, node: ast.Call) -> Presence:
+    def call(self, node: ast.Call) -> Presence | Tagged:
+        if isinstance(node.func, ast.Name) and node.func.id == "tagged" and self.tags is not None:
+            return self.tagged(node)
         if not isinstance(node.func, ast.Name) or node.func.id not in _FUNCTIONS:
+            also = ", tagged('tag')" if self.tags is not None else ""
             raise self.fail(
-                node, "a function call is not allowed; the only functions are missing(column), present(column)"
+                node, f"a function call is not allowed; the only functions are missing(column), present(column){also}"
             )
         if node.keywords or len(node.args) != 1 or not isinstance(node.args[0], ast.Name):
             raise self.fail(node, f"{node.func.id}() takes exactly one column name")
         ref = self.column(node.args[0])
         return Presence(ref.column, _FUNCTIONS[node.func.id])
+
+    def tagged(self, node: ast.Call) -> Tagged:
+        args = node.args
+        if (
+            node.keywords
+            or len(args) != 1
+            or not isinstance(args[0], ast.Constant)
+            or not isinstance(args[0].value, str)
+        ):
+            raise self.fail(node, "tagged() takes exactly one tag name in quotes, e.g. tagged('kw_chinext')")
+        name = args[0].value
+        if name not in (self.tags or ()):
+            close = sorted(t for t in (self.tags or ()) if name.lower() in t or t in name.lower())[:3]
+            hint = f"; did you mean {', '.join(close)}?" if close else ""
+            raise self.fail(args[0], f"unknown tag {name!r}{hint}")
+        self.used_tags.add(name)
+        return Tagged(name)
 
     def compare(self, node: ast.Compare) -> Node:
         parts: list[Node] = []
@@ -339,8 +374,14 @@ def _syntax_error(text: str, stripped: str, lead: int, exc: SyntaxError) -> Expr
     return ExpressionError(text, column, f"{message} at {text[column - 1]!r}")
 
 
-def parse_expression(text: str, columns: Mapping[str, Column] | tuple[Column, ...]) -> Expression:
-    """Parse and check a boolean expression over ``columns``; raise :class:`ExpressionError` if it is not one."""
+def parse_expression(
+    text: str, columns: Mapping[str, Column] | tuple[Column, ...], tags: Iterable[str] | None = None
+) -> Expression:
+    """Parse and check a boolean expression over ``columns``; raise :class:`ExpressionError` if it is not one.
+
+    With ``tags`` (the known tag names), ``tagged('name')`` tests whether a
+    client has that tag; segments use it, rule tags do not.
+    """
     if not isinstance(text, str) or not text.strip():
         raise ExpressionError(str(text or ""), 1, "the expression is empty")
     if len(text) > MAX_LENGTH:
@@ -363,9 +404,9 @@ def parse_expression(text: str, columns: Mapping[str, Column] | tuple[Column, ..
     for node in ast.walk(tree):
         if hasattr(node, "col_offset"):
             node.col_offset += lead
-    checker = _Checker(text, _allowed_columns(columns))
+    checker = _Checker(text, _allowed_columns(columns), None if tags is None else frozenset(tags))
     checked = checker.boolean(tree.body)
-    return Expression(text=text, tree=checked, columns=frozenset(checker.used))
+    return Expression(text=text, tree=checked, columns=frozenset(checker.used), tags=frozenset(checker.used_tags))
 
 
 # ------------------------------------------------------------------ compiling to Ibis
@@ -408,6 +449,8 @@ def to_ibis(expression: Expression, table: Any) -> Any:
                 return ~build(operand)
             case Presence(column=column, present=present):
                 return table[column].notnull() if present else table[column].isnull()
+            case Tagged(tag=tag):
+                return table[tag_column(tag)]
         raise TypeError(f"unknown node {node!r}")  # pragma: no cover - the checker builds only the nodes above
 
     return build(expression.tree).fill_null(False)
