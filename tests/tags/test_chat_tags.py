@@ -11,7 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from wealthdesk.ingest import ingest_path
-from wealthdesk.tags.chat_tags import run_chat_tags
+from wealthdesk.tags.chat_tags import run_chat_tags, snippet_sql
 from wealthdesk.tags.dictionary import load_keyword_dictionary, parse_keyword_dictionary
 from wealthdesk.testing import DemoStore
 
@@ -67,7 +67,10 @@ def test_only_client_messages_give_tags_with_evidence(tmp_path: Path) -> None:
     customer, tag, label, mentions, first, last = tags[0]
     assert (customer, tag, label, mentions) == ("A", "kw_chinext", "关注创业板", 2)
     assert str(first) == "2024-06-22 04:00:00" and str(last) == "2024-06-23 07:46:40"  # China time
-    evidence = con.execute("SELECT msgid, snippet, negated FROM keyword_tag_evidence ORDER BY msgid").fetchall()
+    evidence = con.execute(
+        f"""SELECT e.msgid, {snippet_sql()}, e.negated
+            FROM keyword_tag_evidence e JOIN wecom_messages m USING (msgid) ORDER BY e.msgid"""
+    ).fetchall()
     assert evidence == [
         ("M1", "想了解一下创业板，电话138****56", False),  # 12 characters of context, number masked
         ("M4", "不想买科创板", True),
@@ -92,6 +95,19 @@ def test_incremental_runs_read_only_new_messages(tmp_path: Path) -> None:
     full = run_chat_tags(con, dictionary, full=True)
     assert (full.messages, full.full) == (4, True)
     assert con.execute("SELECT count(*) FROM keyword_tag_evidence").fetchone()[0] == 4
+
+
+def test_evidence_table_of_an_older_layout_is_rebuilt(tmp_path: Path) -> None:
+    con = small_store(tmp_path)
+    con.execute("CREATE TABLE keyword_tag_evidence (customer_id VARCHAR, tag VARCHAR, snippet VARCHAR)")
+    con.execute("INSERT INTO keyword_tag_evidence VALUES ('A', 'kw_old', 'stale')")
+    con.execute(
+        "CREATE TABLE _keyword_state (dictionary_version VARCHAR, last_batch_id BIGINT, processed_at TIMESTAMP)"
+    )
+    con.execute("INSERT INTO _keyword_state VALUES ('1', 999, NULL)")  # claims everything was processed
+    report = run_chat_tags(con, load_keyword_dictionary())
+    assert report.full and report.messages == 3
+    assert con.execute("SELECT count(*) FROM keyword_tag_evidence WHERE tag = 'kw_old'").fetchone()[0] == 0
 
 
 def test_a_new_dictionary_version_retags_everything(tmp_path: Path) -> None:

@@ -33,3 +33,17 @@ def mask_id_number(id_number: str | None) -> str | None:
 
 
 MASKS = {Pii.NAME: mask_name, Pii.PHONE: mask_phone, Pii.ID_NUMBER: mask_id_number}
+
+
+# Numbers typed into free text (a chat message): an ID number keeps its region code and last four, a
+# mobile number its first three and last four; lengths are kept, so character positions stay valid.
+# RE2 has no look-behind, so the character before the number is captured and put back.
+_ID_IN_TEXT = (r"(^|\D)(\d{6})\d{8}(\d{3}[\dXx])", r"\1\2********\3")
+_MOBILE_IN_TEXT = (r"(^|\D)(1[3-9]\d)\d{4}(\d{4})", r"\1\2****\3")
+
+
+def mask_numbers_sql(text: str) -> str:
+    """SQL (DuckDB) masking the ID and mobile numbers inside the free text ``text``."""
+    for pattern, replacement in (_ID_IN_TEXT, _MOBILE_IN_TEXT):
+        text = f"regexp_replace({text}, '{pattern}', '{replacement}', 'g')"
+    return text

@@ -13,6 +13,7 @@ import duckdb
 from wealthdesk.errors import WealthdeskError
 from wealthdesk.governance.masking import MASKS
 from wealthdesk.schema import TABLES_BY_NAME
+from wealthdesk.tags.chat_tags import snippet_sql
 
 
 class ClientNotFound(WealthdeskError):
@@ -64,10 +65,11 @@ def _chat_tags(con: duckdb.DuckDBPyConnection, customer_id: str) -> list[dict[st
         )
         evidence = _rows(
             con,
-            """SELECT tag, msgid, msgtime, keyword, snippet FROM keyword_tag_evidence
-               WHERE customer_id = ? AND NOT negated
-               QUALIFY row_number() OVER (PARTITION BY tag ORDER BY msgtime DESC, msgid) <= ?
-               ORDER BY msgtime DESC""",
+            f"""SELECT e.tag, e.msgid, e.msgtime, e.keyword, {snippet_sql("e", "m")} AS snippet
+               FROM keyword_tag_evidence e JOIN wecom_messages m USING (msgid)
+               WHERE e.customer_id = ? AND NOT e.negated
+               QUALIFY row_number() OVER (PARTITION BY e.tag ORDER BY e.msgtime DESC, e.msgid) <= ?
+               ORDER BY e.msgtime DESC""",
             [customer_id, EVIDENCE_SHOWN],
         )
     except duckdb.CatalogException:

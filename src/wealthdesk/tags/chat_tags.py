@@ -4,7 +4,8 @@ Reads the text messages that clients (never advisors) sent — a message is a
 client's when its sender is an external contact matched to a client — in
 Arrow batches, matches them with :class:`~wealthdesk.tags.matcher.KeywordMatcher`
 and appends every mention to ``keyword_tag_evidence`` (msgid, time, keyword,
-snippet, negated). Times are China wall-clock time (UTC+8; the archive's
+position, negated); :func:`snippet_sql` cuts the context from the message,
+with personal numbers masked, when a view shows it. Times are China wall-clock time (UTC+8; the archive's
 ``msgtime`` is UTC milliseconds), as the advisor saw the message.
 ``keyword_tags`` is then rebuilt from the evidence: one row per client and
 tag with the number of (non-negated) mentions and the first and last time
@@ -23,6 +24,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
+from wealthdesk.governance.masking import mask_numbers_sql
 from wealthdesk.tags.dictionary import KeywordDictionary
 from wealthdesk.tags.matcher import KeywordMatcher
 
@@ -30,10 +32,11 @@ EVIDENCE_TABLE = "keyword_tag_evidence"
 TAGS_TABLE = "keyword_tags"
 STATE_TABLE = "_keyword_state"
 BATCH_ROWS = 500_000
+SNIPPET_CONTEXT = 12  # characters shown on each side of a mention
 
 _DDL = {
     EVIDENCE_TABLE: """customer_id VARCHAR NOT NULL, tag VARCHAR NOT NULL, keyword VARCHAR NOT NULL,
-        msgid VARCHAR NOT NULL, msgtime TIMESTAMP NOT NULL, position INTEGER NOT NULL, snippet VARCHAR,
+        msgid VARCHAR NOT NULL, msgtime TIMESTAMP NOT NULL, position INTEGER NOT NULL, length INTEGER NOT NULL,
         negated BOOLEAN NOT NULL, dictionary_version VARCHAR NOT NULL""",
     STATE_TABLE: "dictionary_version VARCHAR NOT NULL, last_batch_id BIGINT NOT NULL, processed_at TIMESTAMP",
 }
@@ -47,6 +50,14 @@ CLIENT_MESSAGES = """
 """
 
 
+def snippet_sql(evidence: str = "e", message: str = "m") -> str:
+    """SQL: the mention in context (SNIPPET_CONTEXT characters each side), ID and mobile numbers masked."""
+    text = mask_numbers_sql(f"{message}.content")
+    begin = f"greatest({evidence}.position - {SNIPPET_CONTEXT}, 0)"  # 0-based
+    finish = f"{evidence}.position + {evidence}.length + {SNIPPET_CONTEXT}"
+    return f"substr({text}, {begin} + 1, {finish} - {begin})"
+
+
 @dataclass
 class ChatTagReport:
     """What a keyword-tag run read and wrote."""
@@ -58,9 +69,29 @@ class ChatTagReport:
     last_batch_id: int = 0
 
 
-def _ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
+def _ensure_tables(con: duckdb.DuckDBPyConnection) -> bool:
+    """Create the tables; returns False when a table had another layout and was rebuilt (re-tag everything).
+
+    Evidence is derived data — it can always be rebuilt from the messages — so a
+    table from an older wealthdesk is replaced rather than migrated.
+    """
+    same = True
     for name, body in _DDL.items():
+        con.execute(f"CREATE TEMP TABLE _wd_layout ({body})")
+        wanted = con.execute(
+            "SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = '_wd_layout' ORDER BY column_index"
+        ).fetchall()
+        con.execute("DROP TABLE _wd_layout")
+        stored = con.execute(
+            "SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = ? AND database_name <> 'temp' "
+            "ORDER BY column_index",
+            [name],
+        ).fetchall()
+        if stored and stored != wanted:
+            con.execute(f"DROP TABLE {name}")
+            same = False
         con.execute(f"CREATE TABLE IF NOT EXISTS {name} ({body})")
+    return same
 
 
 def evidence_batch(batch: pa.RecordBatch, matcher: KeywordMatcher) -> pa.Table:
@@ -76,7 +107,7 @@ def evidence_batch(batch: pa.RecordBatch, matcher: KeywordMatcher) -> pa.Table:
             "msgid": batch.column("msgid").take(take),
             "msgtime": batch.column("msgtime").take(take),
             "position": pa.array(found.start, pa.int32()),
-            "snippet": found.snippet,
+            "length": pa.array(found.end - found.start, pa.int32()),
             "negated": pa.array(found.negated, pa.bool_()),
             "dictionary_version": pa.array([matcher.dictionary.version] * len(found.row), pa.string()),
         }
@@ -102,10 +133,10 @@ def run_chat_tags(
     con: duckdb.DuckDBPyConnection, dictionary: KeywordDictionary, full: bool = False, batch_rows: int = BATCH_ROWS
 ) -> ChatTagReport:
     """Tag the client messages loaded since the last run (all of them when ``full`` or the dictionary changed)."""
-    _ensure_tables(con)
+    current = _ensure_tables(con)
     rows = con.execute(f"SELECT dictionary_version, last_batch_id FROM {STATE_TABLE}").fetchall()
     state = rows[0] if rows else None
-    full = full or state is None or state[0] != dictionary.version
+    full = full or not current or state is None or state[0] != dictionary.version
     since = 0 if full else int(state[1])
     newest = con.execute("SELECT coalesce(max(_batch_id), 0) FROM wecom_messages").fetchall()[0][0]
     report = ChatTagReport(full=full, last_batch_id=int(newest))

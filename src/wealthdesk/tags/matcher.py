@@ -24,22 +24,23 @@ from dataclasses import dataclass
 import ahocorasick_rs
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from wealthdesk.tags.dictionary import KeywordDictionary, spellings
 
 BEFORE = 4
 AFTER = 6
-SNIPPET = 12  # characters of context kept on each side of a match
 CLAUSE_BREAKS = "，,。！？!?；;\n"
-_BREAK_CODES = np.array([ord(c) for c in CLAUSE_BREAKS], dtype=np.uint32)
-_MOBILE = r"(^|\D)(1[3-9]\d)\d{4}(\d{4})(\D|$)"  # RE2 (Arrow) has no look-around: keep the neighbours
-_ID_NUMBER = r"(^|\D)(\d{6})\d{8}(\d{3}[\dXx])(\D|$)"
+_IS_BREAK = np.zeros(0x110000, dtype=bool)  # a lookup table over all code points: faster than np.isin
+_IS_BREAK[[ord(c) for c in CLAUSE_BREAKS]] = True
 
 
 @dataclass(frozen=True)
 class BatchMatches:
-    """Matches in a batch, one entry per match: which row, which tag and keyword, where, negated or not."""
+    """Matches in a batch, one entry per match: which row, which tag and keyword, where, negated or not.
+
+    No snippet is cut here: the evidence keeps the position, and views cut
+    the context from the (masked) message when they show it.
+    """
 
     row: np.ndarray
     tag: np.ndarray
@@ -47,7 +48,6 @@ class BatchMatches:
     start: np.ndarray  # character offsets within the row's text
     end: np.ndarray
     negated: np.ndarray
-    snippet: pa.Array  # context around the match, personal numbers masked
 
 
 def _scan(automaton: ahocorasick_rs.AhoCorasick, text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -62,25 +62,6 @@ def _scan(automaton: ahocorasick_rs.AhoCorasick, text: str) -> tuple[np.ndarray,
 def _breaks_between(breaks: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     """Whether a clause break lies in [lo, hi) for each pair."""
     return np.searchsorted(breaks, hi, side="left") > np.searchsorted(breaks, lo, side="left")
-
-
-def mask_numbers(texts: pa.Array) -> pa.Array:
-    """Mask mobile and ID numbers a client typed into a chat; lengths are kept (138****5678)."""
-    masked = pc.replace_substring_regex(texts, _ID_NUMBER, r"\1\2********\3\4")
-    return pc.replace_substring_regex(masked, _MOBILE, r"\1\2****\3\4")
-
-
-def _snippets(values: list[str], row: np.ndarray, start: np.ndarray, end: np.ndarray) -> pa.Array:
-    """Context around each match, cut from the row's text after its personal numbers are masked.
-
-    Masking the whole text first (not the cut snippet) means a number cut in
-    half at the snippet's edge is masked too.
-    """
-    rows = np.unique(row)
-    texts = mask_numbers(pa.array([values[r] for r in rows], pa.string())).to_pylist()
-    masked = dict(zip(rows.tolist(), texts, strict=True))
-    cuts = zip(row.tolist(), (start - SNIPPET).clip(0).tolist(), (end + SNIPPET).tolist(), strict=True)
-    return pa.array([masked[r][a:b] for r, a, b in cuts], pa.string())
 
 
 class KeywordMatcher:
@@ -122,7 +103,6 @@ class KeywordMatcher:
             start=start,
             end=end,
             negated=negated,
-            snippet=_snippets(values, row, start, end),
         )
 
     def _negated(self, big: str, start: np.ndarray, end: np.ndarray) -> np.ndarray:
@@ -133,7 +113,7 @@ class KeywordMatcher:
         if not len(cue_start):
             return negated
         codes = np.frombuffer(big.encode("utf-32-le"), dtype=np.uint32)
-        breaks = np.flatnonzero(np.isin(codes, _BREAK_CODES))
+        breaks = np.flatnonzero(_IS_BREAK[codes])
         # the nearest cue ending at or before the keyword starts
         before = np.searchsorted(cue_end, start, side="right") - 1
         ok = before >= 0
