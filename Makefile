@@ -28,7 +28,7 @@ $(VENV)/.installed-base: pyproject.toml $(CONSTRAINTS) | $(BIN)/python
 	touch $@
 
 $(VENV)/.installed-dev: pyproject.toml $(CONSTRAINTS) | $(BIN)/python
-	$(PIP) install --quiet -c $(CONSTRAINTS) -e '.[test,bench,dev]'
+	$(PIP) install --quiet -c $(CONSTRAINTS) -e '.[test,bench,dev,spark]'
 	touch $@ $(VENV)/.installed-base
 
 demo: $(VENV)/.installed-base ## Generate a demo brokerage, ingest it, print quality report and metrics

@@ -179,8 +179,11 @@ def external_contacts(backend: Any) -> Any:
 
 
 def message_day(messages: Any) -> Any:
-    """The China-time date of an archived message (msgtime is UTC milliseconds)."""
-    return (messages.msgtime + BEIJING_OFFSET_MS).as_timestamp("ms").date()
+    """The China-time date of an archived message (msgtime is UTC milliseconds).
+
+    Converted through whole seconds: Spark (through Ibis) reads Unix times in seconds only.
+    """
+    return ((messages.msgtime + BEIJING_OFFSET_MS) // 1000).as_timestamp("s").date()
 
 
 def chats(backend: Any, period: Period) -> Any:
