@@ -11,7 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from wealthdesk.ingest import ingest_path
-from wealthdesk.tags.chat_tags import run_chat_tags, snippet_sql
+from wealthdesk.tags.chat_tags import evidence_snippet, run_chat_tags
 from wealthdesk.tags.dictionary import load_keyword_dictionary, parse_keyword_dictionary
 from wealthdesk.testing import DemoStore
 
@@ -67,12 +67,15 @@ def test_only_client_messages_give_tags_with_evidence(tmp_path: Path) -> None:
     customer, tag, label, mentions, first, last = tags[0]
     assert (customer, tag, label, mentions) == ("A", "kw_chinext", "关注创业板", 2)
     assert str(first) == "2024-06-22 04:00:00" and str(last) == "2024-06-23 07:46:40"  # China time
-    evidence = con.execute(
-        f"""SELECT e.msgid, {snippet_sql()}, e.negated
-            FROM keyword_tag_evidence e JOIN wecom_messages m USING (msgid) ORDER BY e.msgid"""
-    ).fetchall()
+    evidence = [
+        (msgid, evidence_snippet(content, position, length, ["张三"]), negated)
+        for msgid, content, position, length, negated in con.execute(
+            """SELECT e.msgid, m.content, e.position, e.length, e.negated
+               FROM keyword_tag_evidence e JOIN wecom_messages m USING (msgid) ORDER BY e.msgid"""
+        ).fetchall()
+    ]
     assert evidence == [
-        ("M1", "想了解一下创业板，电话138****56", False),  # 12 characters of context, number masked
+        ("M1", "想了解一下创业板，电话*********", False),  # 12 characters of context, the number masked
         ("M4", "不想买科创板", True),
         ("M5", "创业板还能买吗", False),
     ]

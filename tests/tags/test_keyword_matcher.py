@@ -5,7 +5,7 @@ from __future__ import annotations
 import pyarrow as pa
 import pytest
 
-from wealthdesk.governance.masking import mask_numbers_sql
+from wealthdesk.governance.masking import mask_free_text
 from wealthdesk.tags.dictionary import KeywordDictionaryError, load_keyword_dictionary, parse_keyword_dictionary
 from wealthdesk.tags.matcher import KeywordMatcher
 
@@ -72,20 +72,25 @@ def test_rows_and_positions(matcher: KeywordMatcher) -> None:
     assert (result.start.tolist(), result.end.tolist()) == ([16, 0], [19, 3])  # 电话 + 11 digits + ， + 想买
 
 
-def test_numbers_in_free_text_are_masked_keeping_lengths() -> None:
-    import duckdb
-
-    texts = ["13812345678", "ID 11010519491231002X.", "12345", "电话:15900001111结束", "13812345678 13912345678"]
-    sql = mask_numbers_sql("t")
-    masked = [duckdb.execute(f"SELECT {sql} FROM (SELECT ? AS t)", [t]).fetchall()[0][0] for t in texts]
-    assert masked == [
-        "138****5678",
-        "ID 110105********002X.",
-        "12345",
-        "电话:159****1111结束",
-        "138****5678 139****5678",
-    ]
-    assert [len(m) for m in masked] == [len(t) for t in texts]
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        ("13812345678", "***********"),
+        ("+8613812345678创业板开户", "+*************创业板开户"),
+        ("电话 138-1234-5678 谢谢", "电话 ***-****-**** 谢谢"),
+        ("138 1234 5678", "*** **** ****"),
+        ("１３８１２３４５６７８", "***********"),
+        ("ID 11010519491231002X.", "ID *****************X."),
+        ("老身份证110105491231002", "老身份证***************"),
+        ("上证50和沪深300，买1000股", "上证50和沪深300，买1000股"),  # short numbers are not personal data
+        ("我是孙想，想开创业板", "我是孙*，想开创业板"),
+        ("我叫欧阳小明，小明想买", "我叫欧***，小*想买"),
+    ],
+)
+def test_free_text_masking_keeps_lengths(text: str, masked: str) -> None:
+    names = ["孙想", "欧阳小明"]
+    assert mask_free_text(text, names) == masked
+    assert len(mask_free_text(text, names)) == len(text)
 
 
 def test_dictionary_errors_name_every_problem() -> None:

@@ -1,10 +1,13 @@
-"""Masking of personal data for every view: 张*, 138****5678, 110105********1234.
+"""Masking of personal data for every view: 张*, 138****5678, 110105********1234, and in free text.
 
 Views (CLI, API, pages) show only masked values; the raw values stay in the
 store. The quarantine uses the same rules in SQL (``ingest.validate.mask_sql``).
 """
 
 from __future__ import annotations
+
+import re
+from collections.abc import Iterable
 
 from wealthdesk.schema.model import Pii
 
@@ -35,15 +38,22 @@ def mask_id_number(id_number: str | None) -> str | None:
 MASKS = {Pii.NAME: mask_name, Pii.PHONE: mask_phone, Pii.ID_NUMBER: mask_id_number}
 
 
-# Numbers typed into free text (a chat message): an ID number keeps its region code and last four, a
-# mobile number its first three and last four; lengths are kept, so character positions stay valid.
-# RE2 has no look-behind, so the character before the number is captured and put back.
-_ID_IN_TEXT = (r"(^|\D)(\d{6})\d{8}(\d{3}[\dXx])", r"\1\2********\3")
-_MOBILE_IN_TEXT = (r"(^|\D)(1[3-9]\d)\d{4}(\d{4})", r"\1\2****\3")
+# Free text (a chat message) can hold anything a client typed. Any run of seven or more digits — ASCII or
+# full-width, with spaces or dashes between them, so +86 138-1234-5678 and 15-digit ID numbers too — has every
+# digit starred, and the client's own name is masked like a name. Lengths are kept, so character positions into
+# the text stay valid.
+_LONG_NUMBER = re.compile(r"[0-9０-９](?:[\s\-－]?[0-9０-９]){6,}")
+_DIGIT = re.compile(r"[0-9０-９]")
 
 
-def mask_numbers_sql(text: str) -> str:
-    """SQL (DuckDB) masking the ID and mobile numbers inside the free text ``text``."""
-    for pattern, replacement in (_ID_IN_TEXT, _MOBILE_IN_TEXT):
-        text = f"regexp_replace({text}, '{pattern}', '{replacement}', 'g')"
-    return text
+def mask_free_text(text: str, names: Iterable[str | None] = ()) -> str:
+    """``text`` with long numbers starred and the given personal names masked; same length."""
+    masked = _LONG_NUMBER.sub(lambda m: _DIGIT.sub("*", m.group(0)), text)
+    for name in names:
+        if not name:
+            continue
+        # the whole name, then the given name after a one- or two-character surname (张三丰 → 三丰, 欧阳小明 → 小明)
+        forms = {name} | ({name[1:]} if len(name) >= 3 else set()) | ({name[2:]} if len(name) >= 4 else set())
+        for form in sorted(forms, key=len, reverse=True):
+            masked = masked.replace(form, form[0] + "*" * (len(form) - 1) if len(form) > 1 else "*")
+    return masked

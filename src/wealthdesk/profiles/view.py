@@ -13,7 +13,7 @@ import duckdb
 from wealthdesk.errors import WealthdeskError
 from wealthdesk.governance.masking import MASKS
 from wealthdesk.schema import TABLES_BY_NAME
-from wealthdesk.tags.chat_tags import snippet_sql
+from wealthdesk.tags.chat_tags import evidence_snippet
 
 
 class ClientNotFound(WealthdeskError):
@@ -65,7 +65,7 @@ def _chat_tags(con: duckdb.DuckDBPyConnection, customer_id: str) -> list[dict[st
         )
         evidence = _rows(
             con,
-            f"""SELECT e.tag, e.msgid, e.msgtime, e.keyword, {snippet_sql("e", "m")} AS snippet
+            """SELECT e.tag, e.msgid, e.msgtime, e.keyword, m.content, e.position, e.length
                FROM keyword_tag_evidence e JOIN wecom_messages m USING (msgid)
                WHERE e.customer_id = ? AND NOT e.negated
                QUALIFY row_number() OVER (PARTITION BY e.tag ORDER BY e.msgtime DESC, e.msgid) <= ?
@@ -74,6 +74,11 @@ def _chat_tags(con: duckdb.DuckDBPyConnection, customer_id: str) -> list[dict[st
         )
     except duckdb.CatalogException:
         return []
+    names = [
+        row[0] for row in con.execute("SELECT name FROM customers WHERE customer_id = ?", [customer_id]).fetchall()
+    ]
+    for item in evidence:
+        item["snippet"] = evidence_snippet(item.pop("content"), item.pop("position"), item.pop("length"), names)
     for tag in tags:
         tag["evidence"] = [e for e in evidence if e["tag"] == tag["tag"]]
     return tags

@@ -4,9 +4,10 @@ Reads the text messages that clients (never advisors) sent — a message is a
 client's when its sender is an external contact matched to a client — in
 Arrow batches, matches them with :class:`~wealthdesk.tags.matcher.KeywordMatcher`
 and appends every mention to ``keyword_tag_evidence`` (msgid, time, keyword,
-position, negated); :func:`snippet_sql` cuts the context from the message,
-with personal numbers masked, when a view shows it. Times are China wall-clock time (UTC+8; the archive's
-``msgtime`` is UTC milliseconds), as the advisor saw the message.
+position, negated); :func:`evidence_snippet` cuts the context from the
+message, with numbers and the client's name masked, when a view shows it.
+Times are China wall-clock time (UTC+8; the archive's ``msgtime`` is UTC
+milliseconds), as the advisor saw the message.
 ``keyword_tags`` is then rebuilt from the evidence: one row per client and
 tag with the number of (non-negated) mentions and the first and last time
 seen.
@@ -18,13 +19,14 @@ version). A new dictionary version, or ``full=True``, re-tags everything.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import duckdb
 import numpy as np
 import pyarrow as pa
 
-from wealthdesk.governance.masking import mask_numbers_sql
+from wealthdesk.governance.masking import mask_free_text
 from wealthdesk.tags.dictionary import KeywordDictionary
 from wealthdesk.tags.matcher import KeywordMatcher
 
@@ -50,12 +52,10 @@ CLIENT_MESSAGES = """
 """
 
 
-def snippet_sql(evidence: str = "e", message: str = "m") -> str:
-    """SQL: the mention in context (SNIPPET_CONTEXT characters each side), ID and mobile numbers masked."""
-    text = mask_numbers_sql(f"{message}.content")
-    begin = f"greatest({evidence}.position - {SNIPPET_CONTEXT}, 0)"  # 0-based
-    finish = f"{evidence}.position + {evidence}.length + {SNIPPET_CONTEXT}"
-    return f"substr({text}, {begin} + 1, {finish} - {begin})"
+def evidence_snippet(content: str, position: int, length: int, names: Iterable[str | None] = ()) -> str:
+    """The mention in context (SNIPPET_CONTEXT characters each side), long numbers and the names masked."""
+    masked = mask_free_text(content, names)
+    return masked[max(position - SNIPPET_CONTEXT, 0) : position + length + SNIPPET_CONTEXT]
 
 
 @dataclass
