@@ -69,6 +69,9 @@ def matches(profiles: ibis.Table, text: str) -> list[str]:
         ("  aum > 10  ", ["A", "B", "C"]),
         ("aum/2 > 400000", ["A", "C"]),
         ("0 < aum in [50_000, 2_000_000]", ["A", "B"]),  # a chain: 0 < aum and aum in [...]
+        ("-aum in [-50_000, -1]", ["B"]),
+        ("stock_value / fund_value > 1", ["A"]),  # D: 0/0 is unknown, not NaN (which compares as true)
+        ("days_since_last_trade * 100_000 * 100_000 > 1", ["A", "C", "D"]),  # no 32-bit overflow
     ],
 )
 def test_meaning(profiles: ibis.Table, text: str, expected: list[str]) -> None:
@@ -116,6 +119,13 @@ def error(text: str) -> ExpressionError:
         ("aum > b'1'", 7, "bytes values are not allowed"),
         ("aum > 1j", 7, "complex values are not allowed"),
         ("aum ≥ 1000", 5, "invalid character"),
+        ("customer_id == '中文中文中文' and foo > 1", 29, "unknown column 'foo'"),  # characters, not UTF-8 bytes
+        ("aum > 99999999999999999999", 7, "numbers must lie between"),
+        ("aum > 1e999", 7, "numbers must lie between"),
+        ("last_trade_date > '20240101'", 19, "is not a date; write 'YYYY-MM-DD'"),
+        ("last_trade_date > '2024-W01-1'", 19, "is not a date"),
+        ("not " * 60 + "holds_chinext", 1, "nested more than 40 levels"),
+        ("-" * 60 + "aum > 1", 1, "nested more than 40 levels"),
     ],
 )
 def test_errors_name_the_position_and_problem(text: str, column: int, problem: str) -> None:

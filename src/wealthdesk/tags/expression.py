@@ -30,7 +30,9 @@ false for a client who never traded; write
 from __future__ import annotations
 
 import ast
+import math
 import operator
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -43,6 +45,8 @@ from wealthdesk.schema.model import Column, ColumnType
 
 MAX_LENGTH = 2_000  # characters; a tag is a line, not a program
 MAX_NODES = 400  # parsed nodes; deep or huge expressions are refused before they cost anything
+MAX_DEPTH = 40  # nesting levels (not not not …); compiling deeper trees would exhaust the stack
+MAX_NUMBER = 1e15  # beyond every amount a brokerage holds, and exact as a float
 
 
 class ExpressionError(WealthdeskError):
@@ -199,15 +203,20 @@ def _allowed_columns(columns: Mapping[str, Column] | tuple[Column, ...]) -> dict
 
 
 class _Checker:
-    def __init__(self, text: str, columns: dict[str, Column], tags: frozenset[str] | None) -> None:
+    def __init__(
+        self, text: str, parsed: str, lead: int, columns: dict[str, Column], tags: frozenset[str] | None
+    ) -> None:
         self.text = text
+        self.parsed, self.lead = parsed.encode("utf-8"), lead
         self.columns = columns
         self.tags = tags
         self.used: set[str] = set()
         self.used_tags: set[str] = set()
 
     def fail(self, node: ast.AST, problem: str) -> ExpressionError:
-        return ExpressionError(self.text, getattr(node, "col_offset", 0) + 1, problem)
+        """An error at ``node``; ast offsets count UTF-8 bytes, the message counts characters."""
+        before = self.parsed[: getattr(node, "col_offset", 0)].decode("utf-8", errors="ignore")
+        return ExpressionError(self.text, self.lead + len(before) + 1, problem)
 
     def column(self, node: ast.Name) -> Ref:
         name = node.id
@@ -227,6 +236,8 @@ class _Checker:
         if isinstance(value, bool):
             return Literal(value, Kind.BOOL)
         if isinstance(value, int | float):
+            if not math.isfinite(value) or abs(value) > MAX_NUMBER:
+                raise self.fail(node, f"numbers must lie between -{MAX_NUMBER:.0e} and {MAX_NUMBER:.0e}")
             return Literal(value, Kind.NUMBER)
         if isinstance(value, str):
             return Literal(value, Kind.TEXT)
@@ -341,6 +352,8 @@ class _Checker:
     def as_date(self, node: ast.AST, value: Node) -> Literal:
         if not isinstance(value, Literal):
             raise self.fail(node, "a date can only be compared with a date column or a 'YYYY-MM-DD' text")
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.value):
+            raise self.fail(node, f"{value.value!r} is not a date; write 'YYYY-MM-DD'")
         try:
             return Literal(date.fromisoformat(value.value), Kind.DATE)
         except ValueError:
@@ -357,9 +370,13 @@ class _Checker:
             raise self.fail(node, "'in' needs a non-empty list of values, e.g. risk_level in ['C4', 'C5']")
         values: list[Any] = []
         for element in node.elts:
-            if not isinstance(element, ast.Constant):
+            negative = isinstance(element, ast.UnaryOp) and isinstance(element.op, ast.USub)
+            constant = element.operand if negative else element  # type: ignore[attr-defined]
+            if not isinstance(constant, ast.Constant) or (negative and not isinstance(constant.value, int | float)):
                 raise self.fail(element, "a list after 'in' may hold only numbers or 'text'")
-            item = self.literal(element)
+            item = self.literal(constant)
+            if negative:
+                item = Literal(-item.value, Kind.NUMBER)
             _, item = self.coerce(left_node, left, element, item)
             values.append(item.value)
         return Member(left, tuple(values), negated)
@@ -372,6 +389,16 @@ def _syntax_error(text: str, stripped: str, lead: int, exc: SyntaxError) -> Expr
         return ExpressionError(text, lead + len(stripped) + 1, f"{message}: the expression ends too early")
     column = exc.offset + lead
     return ExpressionError(text, column, f"{message} at {text[column - 1]!r}")
+
+
+def _depth(tree: ast.AST) -> int:
+    """Nesting depth of a parsed tree, without recursion."""
+    deepest, stack = 0, [(tree, 1)]
+    while stack:
+        node, level = stack.pop()
+        deepest = max(deepest, level)
+        stack.extend((child, level + 1) for child in ast.iter_child_nodes(node))
+    return deepest
 
 
 def parse_expression(
@@ -401,10 +428,9 @@ def parse_expression(
     nodes = sum(1 for _ in ast.walk(tree))
     if nodes > MAX_NODES:
         raise ExpressionError(text, 1, f"the expression has {nodes} parts; at most {MAX_NODES} are allowed")
-    for node in ast.walk(tree):
-        if hasattr(node, "col_offset"):
-            node.col_offset += lead
-    checker = _Checker(text, _allowed_columns(columns), None if tags is None else frozenset(tags))
+    if _depth(tree) > MAX_DEPTH:
+        raise ExpressionError(text, 1, f"the expression is nested more than {MAX_DEPTH} levels deep")
+    checker = _Checker(text, stripped, lead, _allowed_columns(columns), None if tags is None else frozenset(tags))
     checked = checker.boolean(tree.body)
     return Expression(text=text, tree=checked, columns=frozenset(checker.used), tags=frozenset(checker.used_tags))
 
@@ -431,10 +457,15 @@ def to_ibis(expression: Expression, table: Any) -> Any:
 
     def build(node: Node) -> Any:
         match node:
-            case Ref(column=column):
-                return table[column]
+            case Ref(column=column, kind=kind):
+                # numbers compute as doubles: an INTEGER column times a big literal must not overflow
+                return table[column].cast("float64") if kind is Kind.NUMBER else table[column]
             case Literal(value=value):
                 return ibis.literal(value)
+            case Arith(op="/", left=left, right=right):
+                # x / 0 is unknown (as on Spark), not DuckDB's NaN or infinity, which compare as true
+                divisor = build(right)
+                return ibis.ifelse(divisor == 0, ibis.null("float64"), build(left) / divisor)
             case Arith(op=op, left=left, right=right) | Compare(op=op, left=left, right=right):
                 return _OPERATORS[op](build(left), build(right))
             case Negate(operand=operand):
