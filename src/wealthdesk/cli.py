@@ -331,7 +331,7 @@ def segment_members_command(
         wecom_out.write_text(json.dumps(wecom, ensure_ascii=False, indent=1), encoding="utf-8")
     console.print(
         f"{segment.name} ({segment.label}): {members.num_rows:,} members, {wecom['members_on_wecom']:,} on WeCom "
-        f"with {len(wecom['requests'])} advisor(s)"
+        f"with {wecom['senders']} advisor(s)"
     )
 
 

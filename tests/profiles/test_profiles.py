@@ -9,7 +9,7 @@ Six clients, one per lifecycle stage that matters, as of 2024-06-30:
   WeCom (2024-06-25, 2024-03-01 China time) and one from the advisor, which does not count.
 - B: prospect (no account). C: opened (account, never deposited).
 - D: dormant — last trade 2023-12-01, no login since. E: high value — 1,200,000 cash, traded 2024-06-20.
-- F: lost — AUM 50, last trade 2024-01-15.
+- F: lost — AUM 50, sold on 2024-01-15 (with no earlier buy), bought on 2024-02-01.
 """
 
 from __future__ import annotations
@@ -151,6 +151,7 @@ def build_store(folder: Path) -> duckdb.DuckDBPyConnection:
             trade("T5", "AE", "2024-06-20 10:00:00", "stock_buy", "300750.SZ", 10, 50, 1),
             trade("T6", "AF", "2024-01-15 10:00:00", "stock_sell", "300750.SZ", 10, 50, 1),
             trade("T7", "AA", "2024-07-02 10:00:00", "stock_buy", "300750.SZ", 10, 50, 1),  # after as-of: ignored
+            trade("T8", "AF", "2024-02-01 10:00:00", "stock_buy", "300750.SZ", 10, 40, 1),  # after F's sell
         ],
     )
     insert(
@@ -259,7 +260,9 @@ def test_profit_and_loss(profiles: dict[str, dict]) -> None:
     a = profiles["A"]
     assert a["unrealised_pnl"] == pytest.approx(35_000 - 25_002.5 + 10_000 - 9_000)
     assert a["realised_pnl"] == pytest.approx(30_000 - 3 - 500 * 50.005)
-    assert profiles["F"]["realised_pnl"] == 0  # a sell with no buy in the history has no known cost
+    assert (
+        profiles["F"]["realised_pnl"] == 0
+    )  # F's sell came before any buy: no known cost, a later buy changes nothing
 
 
 def test_activity_windows_and_recency(profiles: dict[str, dict]) -> None:
@@ -297,6 +300,18 @@ def test_assessment_expires_after_two_years(tmp_path: Path) -> None:
         ).fetchone()[0]
         == 1
     )
+
+
+def test_an_assessment_made_after_the_as_of_date_was_not_known_then(tmp_path: Path) -> None:
+    con = build_store(tmp_path)
+    run_pipeline(con, as_of=date(2022, 12, 31))  # A was assessed on 2023-01-01
+    row = con.execute(
+        "SELECT risk_level, risk_level_rank, risk_assessed_date, risk_assessment_valid FROM profiles "
+        "WHERE customer_id = 'A'"
+    ).fetchone()
+    assert row == (None, None, None, False)
+    tags = {t for (t,) in con.execute("SELECT tag FROM customer_tags WHERE customer_id = 'A'").fetchall()}
+    assert "aggressive_investor" not in tags
 
 
 def test_stage_history_records_changes_and_reruns_add_nothing(tmp_path: Path) -> None:

@@ -88,14 +88,32 @@ def test_csv_and_wecom_exports(store: duckdb.DuckDBPyConnection) -> None:
     assert [r["customer_id"] for r in rows] == members.column("customer_id").to_pylist()
     assert set(rows[0]) == {"customer_id", "branch_id", "advisor_id", "lifecycle_stage", "aum"}  # no personal data
 
+    # a second advisor adds one member: that member must still get the message once, from their own advisor
+    first = members.column("customer_id")[0].as_py()
+    store.execute(
+        """INSERT INTO wecom_contacts (advisor_userid, external_userid, customer_id, added_at)
+           SELECT a.wecom_userid, 'wmSecondAdvisor0001', ?, TIMESTAMP '2000-01-01'
+           FROM advisors a WHERE a.advisor_id <> (SELECT advisor_id FROM customers WHERE customer_id = ?) LIMIT 1""",
+        [first, first],
+    )
     wecom = members_wecom(store, members, "chinext_leads")
     live = store.execute(
-        """SELECT c.advisor_userid, c.external_userid FROM wecom_contacts c
+        """SELECT DISTINCT c.customer_id FROM wecom_contacts c
            WHERE c.deleted_at IS NULL AND c.customer_id IN (SELECT * FROM UNNEST(?))""",
         [members.column("customer_id").to_pylist()],
     ).fetchall()
-    sent = {(r["sender"], e) for r in wecom["requests"] for e in r["external_userid"]}
-    assert sent == set(live)
+    sent = [e for r in wecom["requests"] for e in r["external_userid"]]
+    assert len(sent) == len(set(sent)) == len(live) == wecom["members_on_wecom"]  # everyone reached, once
+    assert (
+        "wmSecondAdvisor0001" not in sent
+        or store.execute(
+            """SELECT count(*) FROM customers k JOIN advisors a USING (advisor_id)
+           JOIN wecom_contacts c ON c.customer_id = k.customer_id AND c.advisor_userid = a.wecom_userid
+           WHERE k.customer_id = ?""",
+            [first],
+        ).fetchone()[0]
+        == 0
+    )
     assert all(r["chat_type"] == "single" and len(r["external_userid"]) <= 10_000 for r in wecom["requests"])
     assert wecom["members"] == wecom["members_on_wecom"] + wecom["members_not_on_wecom"]
 

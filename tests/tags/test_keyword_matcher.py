@@ -57,6 +57,10 @@ def test_matches(matcher: KeywordMatcher, text: str, expected: list) -> None:
         ("不想在这个时候错过这么好的创业板", False),  # too far before (more than 4 characters)
         ("创业板的股票我现在真的很看好不想卖", False),  # too far after (more than 6 characters)
         ("想了解一下创业板", False),
+        ("要不要买创业板？", False),  # A-not-A questions are interest, not refusal
+        ("需不需要开通创业板", False),
+        ("买不买创业板ETF呢", False),
+        ("不要买创业板", True),
     ],
 )
 def test_negation_rule(matcher: KeywordMatcher, text: str, negated: bool) -> None:

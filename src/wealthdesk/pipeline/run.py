@@ -85,8 +85,11 @@ def run_pipeline(
     Chat keyword tags are incremental (only messages loaded since the last
     run) unless ``full`` is set or the keyword dictionary's version changed.
     """
-    book = load_tag_rules(tags_path)  # check both files before spending minutes on profiles
+    # check the tag file, the dictionary and every saved segment before anything is rewritten
+    book = load_tag_rules(tags_path)
     dictionary = load_keyword_dictionary(keywords_path)
+    tags = frozenset({r.name for r in book.rules} | {t.name for t in dictionary.tags})
+    segments = [get_segment(con, name, tags) for name, *_ in list_segments(con)]
     backend = ibis.duckdb.from_connection(con)
     as_of = as_of or (rules.as_of if rules else None) or default_as_of(backend)
     rules = (
@@ -118,8 +121,6 @@ def run_pipeline(
     reporter.advance("pipeline")
 
     started = time.perf_counter()
-    tags = frozenset({r.name for r in book.rules} | {t.name for t in dictionary.tags})
-    segments = [get_segment(con, name, tags) for name, *_ in list_segments(con)]
     members = all_segment_members(backend, segments, as_of)
     if members is not None:
         _materialise(backend, MEMBERS_TABLE, members, report, started)

@@ -64,17 +64,18 @@ def _clients(backend: Any, rules: ProfileRules, period: facts.Period) -> Any:
     birthday_to_come = (c.birth_date.month() > as_of.month) | (
         (c.birth_date.month() == as_of.month) & (c.birth_date.day() > as_of.day)
     )
+    # the store keeps only the latest assessment: one made after the as-of date was not known then
     assessed = c.risk_level.notnull() & c.risk_assessed_date.notnull() & (c.risk_assessed_date <= as_of)
     return c.select(
         "customer_id",
         "branch_id",
         "advisor_id",
-        "risk_level",
-        "risk_assessed_date",
         "investor_type",
+        risk_level=ibis.ifelse(assessed, c.risk_level, ibis.null("string")),
+        risk_assessed_date=ibis.ifelse(assessed, c.risk_assessed_date, ibis.null("date")),
         age=as_of.year - c.birth_date.year() - ibis.ifelse(birthday_to_come, 1, 0),
         days_since_registered=period.days_before(c.registered_at.date()),
-        risk_level_rank=c.risk_level.substr(1).cast("int32"),
+        risk_level_rank=ibis.ifelse(assessed, c.risk_level.substr(1).cast("int32"), ibis.null("int32")),
         risk_assessment_valid=assessed & (period.days_before(c.risk_assessed_date) <= rules.assessment_valid_days),
     )
 

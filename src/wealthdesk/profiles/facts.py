@@ -116,9 +116,10 @@ def trading(backend: Any, period: Period) -> Any:
     """Last trade, trade counts per window, fund flows over 90 days and realised P&L (average cost).
 
     Realised P&L of a sell or redemption is its amount less fees less the
-    quantity times the average cost of that account's buys of the instrument
-    (amount + fees over quantity) up to the as-of date; a sell of a position
-    bought before the trade history starts has no known cost and adds nothing.
+    quantity times the average cost, at the time of the sell, of that
+    account's earlier buys of the instrument (amount + fees over quantity;
+    under moving-average costing a sell does not change the average). A sell
+    with no earlier buy in the trade history has no known cost and adds nothing.
     """
     t = backend.table("trades")
     t = t.filter(t.trade_time.date() <= period.as_of)
@@ -126,15 +127,15 @@ def trading(backend: Any, period: Period) -> Any:
     day = t.trade_time.date()
     buying = t.trade_type.isin(["stock_buy", "fund_subscribe"])
     amount, fee = t.amount.cast("float64"), t.fee.cast("float64")
-    costs = (
-        t.filter(buying)
-        .group_by(["account_id", "instrument_code"])
-        .aggregate(unit_cost=(amount + fee).sum() / t.quantity.sum())
+    so_far = ibis.cumulative_window(group_by=[t.account_id, t.instrument_code], order_by=[t.trade_time, t.trade_id])
+    flows = t.mutate(
+        bought_cost=ibis.ifelse(buying, amount + fee, 0.0).sum().over(so_far),
+        bought_units=ibis.ifelse(buying, t.quantity, 0.0).sum().over(so_far),
     )
-    sells = t.filter(~buying)
-    sells = sells.join(costs, ["account_id", "instrument_code"])
+    sells = flows.filter(~buying & (flows.bought_units > 0))
+    unit_cost = sells.bought_cost / sells.bought_units
     realised = sells.group_by("customer_id").aggregate(
-        realised_pnl=(sells.amount.cast("float64") - sells.fee.cast("float64") - sells.quantity * sells.unit_cost).sum()
+        realised_pnl=(sells.amount.cast("float64") - sells.fee.cast("float64") - sells.quantity * unit_cost).sum()
     )
     recent = period.within(day, 90)
     counts = t.group_by("customer_id").aggregate(

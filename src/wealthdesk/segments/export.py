@@ -2,10 +2,14 @@
 
 The JSON groups members' ``external_userid`` by the advisor (``sender``,
 the advisor's WeCom userid) who has them as a live external contact — the
-shape of WeCom's ``externalcontact/add_msg_template`` request body
+recipient part of WeCom's ``externalcontact/add_msg_template`` request body
 (``chat_type``, ``sender``, ``external_userid``; at most 10,000 ids per
-request, so bigger groups are split). Members no advisor has on WeCom are
-counted, not lost. No personal data (names, phones, ID numbers) is exported.
+request, so bigger groups are split). The caller adds the message itself
+(``text`` and/or ``attachments``), which WeCom requires. Each member is sent
+by one advisor only — their own advisor when that advisor has them on WeCom,
+else whoever added them first — so nobody gets the message twice. Members no
+advisor has on WeCom are counted, not lost. No personal data (names, phones,
+ID numbers) is exported.
 """
 
 from __future__ import annotations
@@ -34,10 +38,19 @@ def members_wecom(con: duckdb.DuckDBPyConnection, members: pa.Table, segment: st
     """Per-advisor external_userid lists for the members, in add_msg_template shape."""
     con.register("_wd_members", members.select(["customer_id"]))
     rows = con.execute(
-        """SELECT c.advisor_userid, c.external_userid, m.customer_id
-           FROM _wd_members m JOIN wecom_contacts c USING (customer_id)
-           WHERE c.deleted_at IS NULL
-           ORDER BY c.advisor_userid, c.external_userid"""
+        """SELECT advisor_userid, external_userid, customer_id FROM (
+               SELECT c.advisor_userid, c.external_userid, m.customer_id,
+                      row_number() OVER (
+                          PARTITION BY m.customer_id
+                          ORDER BY (c.advisor_userid = a.wecom_userid) DESC NULLS LAST, c.added_at, c.advisor_userid
+                      ) AS choice
+               FROM _wd_members m
+               JOIN wecom_contacts c USING (customer_id)
+               LEFT JOIN customers k USING (customer_id)
+               LEFT JOIN advisors a ON a.advisor_id = k.advisor_id
+               WHERE c.deleted_at IS NULL)
+           WHERE choice = 1
+           ORDER BY advisor_userid, external_userid"""
     ).fetchall()
     con.unregister("_wd_members")
     groups: dict[str, list[str]] = {}
@@ -55,5 +68,6 @@ def members_wecom(con: duckdb.DuckDBPyConnection, members: pa.Table, segment: st
         "members": members.num_rows,
         "members_on_wecom": len(reached),
         "members_not_on_wecom": members.num_rows - len(reached),
+        "senders": len(groups),
         "requests": requests,
     }

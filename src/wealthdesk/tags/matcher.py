@@ -13,8 +13,11 @@ when a negation cue from the dictionary stands in the same clause — no
 ``BEFORE`` (4) characters before the keyword ("不想买创业板", "别再给我推创业板")
 or starts at most ``AFTER`` (6) characters after it ("我对创业板没兴趣",
 "创业板就算了"). A negated mention is kept as evidence with ``negated = true``
-but gives no tag. Known limits: double negations ("不是不想买") and cues that
-are not refusals ("不想错过创业板") are read as refusals.
+but gives no tag. A cue inside an A-not-A question is no refusal: when the
+character before a cue's 不 or 没 repeats the one after it ("要不要买创业板",
+"需不需要开通创业板", "买不买创业板ETF"), the cue is ignored. Known limits:
+double negations ("不是不想买") and cues that are not refusals
+("不想错过创业板") are read as refusals.
 """
 
 from __future__ import annotations
@@ -62,6 +65,16 @@ def _scan(automaton: ahocorasick_rs.AhoCorasick, text: str) -> tuple[np.ndarray,
 def _breaks_between(breaks: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     """Whether a clause break lies in [lo, hi) for each pair."""
     return np.searchsorted(breaks, hi, side="left") > np.searchsorted(breaks, lo, side="left")
+
+
+_NOT = np.array([ord("不"), ord("没"), ord("沒")], dtype=np.uint32)
+
+
+def _a_not_a(codes: np.ndarray, cue_start: np.ndarray) -> np.ndarray:
+    """Cues that open with 不/没 inside an A-not-A question (要不要, 需不需要, 买不买)."""
+    inside = (cue_start > 0) & (cue_start + 1 < len(codes))
+    at = np.clip(cue_start, 1, max(len(codes) - 2, 1))
+    return inside & np.isin(codes[at], _NOT) & (codes[at - 1] == codes[at + 1])
 
 
 class KeywordMatcher:
@@ -113,6 +126,10 @@ class KeywordMatcher:
         if not len(cue_start):
             return negated
         codes = np.frombuffer(big.encode("utf-32-le"), dtype=np.uint32)
+        question = _a_not_a(codes, cue_start)
+        cue_start, cue_end = cue_start[~question], cue_end[~question]
+        if not len(cue_start):
+            return negated
         breaks = np.flatnonzero(_IS_BREAK[codes])
         # the nearest cue ending at or before the keyword starts
         before = np.searchsorted(cue_end, start, side="right") - 1
