@@ -24,12 +24,14 @@ from typing import Any
 
 import ibis
 
+from wealthdesk.governance.metrics.catalogue import HIGH_VALUE_AUM
+
 
 @dataclass(frozen=True)
 class LifecycleRules:
     """Thresholds of the lifecycle stages (see the module docstring)."""
 
-    high_value_aum: float = 1_000_000.0
+    high_value_aum: float = float(HIGH_VALUE_AUM)  # the metric catalogue's 百万资产 threshold
     active_days: int = 30
     dormant_days: int = 180
     lost_aum: float = 100.0

@@ -8,7 +8,6 @@ a typo is refused at ``segment create``, never at the nightly run.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -20,9 +19,9 @@ from wealthdesk.profiles.columns import PROFILES
 from wealthdesk.tags.dictionary import load_keyword_dictionary
 from wealthdesk.tags.expression import Expression, parse_expression
 from wealthdesk.tags.rules import load_tag_rules
+from wealthdesk.tags.yamlfile import NAME, NAME_RULE
 
 SEGMENTS_TABLE = "segments"
-_NAME = re.compile(r"^[a-z][a-z0-9_]{1,62}$")
 _DDL = f"""CREATE TABLE IF NOT EXISTS {SEGMENTS_TABLE} (
     name VARCHAR NOT NULL, label VARCHAR NOT NULL, expression VARCHAR NOT NULL, created_at TIMESTAMP NOT NULL)"""
 
@@ -56,8 +55,8 @@ def save_segment(
     con: duckdb.DuckDBPyConnection, name: str, expression: str, label: str | None, tags: frozenset[str]
 ) -> Segment:
     """Check and save a new segment; a name already taken is an error (delete it first to redefine)."""
-    if not _NAME.match(name or ""):
-        raise SegmentError(f"segment name {name!r} must be snake_case (a-z, 0-9, _), 2-63 characters")
+    if not NAME.match(name or ""):
+        raise SegmentError(f"segment name {name!r} {NAME_RULE}")
     checked = check_expression(expression, tags)
     con.execute(_DDL)
     if con.execute(f"SELECT count(*) FROM {SEGMENTS_TABLE} WHERE name = ?", [name]).fetchall()[0][0]:

@@ -8,18 +8,13 @@ the raw text without converting every message.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from wealthdesk.errors import WealthdeskError
-
-_NAME = re.compile(r"^[a-z][a-z0-9_]{1,62}$")
+from wealthdesk.tags.yamlfile import NAME, NAME_RULE, check_version, raise_problems, read_document, read_text
 
 
 class KeywordDictionaryError(WealthdeskError):
@@ -74,16 +69,9 @@ def _words(value: Any, where: str, problems: list[str]) -> tuple[str, ...]:
 
 def parse_keyword_dictionary(text: str, source: str = "keywords.yaml") -> KeywordDictionary:
     """Check a dictionary's text; raise :class:`KeywordDictionaryError` listing every problem."""
-    try:
-        document = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise KeywordDictionaryError(f"{source}: not valid YAML: {exc}") from None
-    if not isinstance(document, dict) or not isinstance(document.get("tags"), list):
-        raise KeywordDictionaryError(f"{source}: expected a mapping with 'version', 'negations' and a list 'tags'")
+    document = read_document(text, source, KeywordDictionaryError, ("version", "negations", "tags"))
     problems: list[str] = []
-    version = document.get("version")
-    if not isinstance(version, int | str) or isinstance(version, bool) or not str(version).strip():
-        problems.append("version: required (a number or text), bump it whenever the dictionary changes")
+    version = check_version(document, "the dictionary", problems)
     negations = _words(document.get("negations"), "negations", problems)
     tags: list[KeywordTag] = []
     owner: dict[str, str] = {}
@@ -97,8 +85,8 @@ def parse_keyword_dictionary(text: str, source: str = "keywords.yaml") -> Keywor
         unknown = sorted(set(map(str, entry)) - {"name", "label", "keywords"})
         if unknown:
             problems.append(f"{where}: unknown field(s) {', '.join(unknown)}")
-        if not isinstance(name, str) or not _NAME.match(name):
-            problems.append(f"{where}: name must be snake_case (a-z, 0-9, _), 2-63 characters")
+        if not isinstance(name, str) or not NAME.match(name):
+            problems.append(f"{where}: name {NAME_RULE}")
             continue
         if not isinstance(label, str) or not label.strip():
             problems.append(f"{where}: label is required")
@@ -113,18 +101,11 @@ def parse_keyword_dictionary(text: str, source: str = "keywords.yaml") -> Keywor
         tags.append(KeywordTag(name, str(label or "").strip(), keywords))
     if not document["tags"]:
         problems.append("tags: the list is empty")
-    if problems:
-        raise KeywordDictionaryError(f"{source}: {len(problems)} problem(s):\n" + "\n".join(f"- {p}" for p in problems))
-    return KeywordDictionary(str(version), tuple(tags), negations, source)
+    raise_problems(KeywordDictionaryError, source, problems)
+    return KeywordDictionary(version, tuple(tags), negations, source)
 
 
 def load_keyword_dictionary(path: Path | None = None) -> KeywordDictionary:
     """The dictionary at ``path``, or the shipped default; checked."""
-    if path is None:
-        text = resources.files("wealthdesk.tags").joinpath("default_keywords.yaml").read_text(encoding="utf-8")
-        return parse_keyword_dictionary(text, "default_keywords.yaml")
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise KeywordDictionaryError(f"cannot read keyword dictionary {path}: {exc.strerror or exc}") from None
-    return parse_keyword_dictionary(text, str(path))
+    text, source = read_text(path, "default_keywords.yaml", KeywordDictionaryError, "keyword dictionary")
+    return parse_keyword_dictionary(text, source)

@@ -9,20 +9,16 @@ says so instead of failing the nightly run half-way.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any
-
-import yaml
 
 from wealthdesk.errors import WealthdeskError
 from wealthdesk.profiles.columns import PROFILES
 from wealthdesk.tags.expression import Expression, ExpressionError, parse_expression
+from wealthdesk.tags.yamlfile import NAME, NAME_RULE, check_version, raise_problems, read_document, read_text
 
 CATEGORIES = ("value", "activity", "preference", "risk", "lifecycle")
-_NAME = re.compile(r"^[a-z][a-z0-9_]{1,62}$")
 _FIELDS = ("name", "label", "category", "description", "when")
 
 
@@ -71,8 +67,8 @@ def _check_rule(entry: Any, index: int, seen: set[str], problems: list[str]) -> 
     if missing:
         problems.append(f"{where}: missing or empty {', '.join(missing)} (text)")
         return None
-    if not _NAME.match(name):
-        problems.append(f"{where}: name must be snake_case (a-z, 0-9, _), 2-63 characters")
+    if not NAME.match(name):
+        problems.append(f"{where}: name {NAME_RULE}")
     elif name in seen:
         problems.append(f"{where}: the name {name!r} is used twice")
     seen.add(name)
@@ -88,16 +84,9 @@ def _check_rule(entry: Any, index: int, seen: set[str], problems: list[str]) -> 
 
 def parse_tag_rules(text: str, source: str = "tags.yaml") -> TagBook:
     """Check a tag file's text; raise :class:`TagRuleError` listing every problem."""
-    try:
-        document = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise TagRuleError(f"{source}: not valid YAML: {exc}") from None
-    if not isinstance(document, dict) or not isinstance(document.get("tags"), list):
-        raise TagRuleError(f"{source}: expected a mapping with 'version' and a list 'tags'")
+    document = read_document(text, source, TagRuleError, ("version", "tags"))
     problems: list[str] = []
-    version = document.get("version")
-    if not isinstance(version, int | str) or isinstance(version, bool) or str(version).strip() == "":
-        problems.append("version: required (a number or text), bump it whenever a rule changes")
+    version = check_version(document, "a rule", problems)
     extra = sorted(set(map(str, document)) - {"version", "tags"})
     if extra:
         problems.append(f"unknown top-level key(s) {', '.join(extra)}")
@@ -105,22 +94,11 @@ def parse_tag_rules(text: str, source: str = "tags.yaml") -> TagBook:
     rules = [_check_rule(entry, i, seen, problems) for i, entry in enumerate(document["tags"])]
     if not document["tags"]:
         problems.append("tags: the list is empty")
-    if problems:
-        raise TagRuleError(f"{source}: {len(problems)} problem(s):\n" + "\n".join(f"- {p}" for p in problems))
-    return TagBook(version=str(version), rules=tuple(r for r in rules if r is not None), source=source)
-
-
-def default_tag_file() -> str:
-    """Text of the tag file shipped with wealthdesk."""
-    return resources.files("wealthdesk.tags").joinpath("default_tags.yaml").read_text(encoding="utf-8")
+    raise_problems(TagRuleError, source, problems)
+    return TagBook(version=version, rules=tuple(r for r in rules if r is not None), source=source)
 
 
 def load_tag_rules(path: Path | None = None) -> TagBook:
     """The tag file at ``path``, or the shipped default; checked."""
-    if path is None:
-        return parse_tag_rules(default_tag_file(), "default_tags.yaml")
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise TagRuleError(f"cannot read tag file {path}: {exc.strerror or exc}") from None
-    return parse_tag_rules(text, str(path))
+    text, source = read_text(path, "default_tags.yaml", TagRuleError, "tag file")
+    return parse_tag_rules(text, source)
