@@ -9,7 +9,7 @@ whole, so a run that fails half-way leaves the previous run's table.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -21,7 +21,7 @@ from wealthdesk.errors import WealthdeskError
 from wealthdesk.profiles.build import ProfileRules, build_profiles, latest_snapshot
 from wealthdesk.profiles.history import HISTORY_SCHEMA, HISTORY_TABLE, next_history
 from wealthdesk.progress import NULL_REPORTER, Reporter
-from wealthdesk.segments.definitions import get_segment, list_segments
+from wealthdesk.segments.definitions import get_segment, list_segments, tag_names
 from wealthdesk.segments.membership import MEMBERS_TABLE, all_segment_members
 from wealthdesk.tags.assign import TAGS_TABLE, assign_rule_tags
 from wealthdesk.tags.chat_tags import EVIDENCE_TABLE, ChatTagReport, run_chat_tags
@@ -88,15 +88,11 @@ def run_pipeline(
     # check the tag file, the dictionary and every saved segment before anything is rewritten
     book = load_tag_rules(tags_path)
     dictionary = load_keyword_dictionary(keywords_path)
-    tags = frozenset({r.name for r in book.rules} | {t.name for t in dictionary.tags})
+    tags = tag_names(book, dictionary)
     segments = [get_segment(con, name, tags) for name, *_ in list_segments(con)]
     backend = ibis.duckdb.from_connection(con)
     as_of = as_of or (rules.as_of if rules else None) or default_as_of(backend)
-    rules = (
-        ProfileRules(as_of=as_of)
-        if rules is None
-        else ProfileRules(as_of, rules.assessment_valid_days, rules.lifecycle)
-    )
+    rules = ProfileRules(as_of=as_of) if rules is None else replace(rules, as_of=as_of)
     report = RunReport(as_of=as_of, tag_version=book.version)
     reporter.start("pipeline", 5)
 

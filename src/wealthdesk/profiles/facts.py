@@ -18,8 +18,8 @@ import ibis
 
 from wealthdesk.profiles.columns import WINDOWS
 from wealthdesk.schema.columns import BOARDS, FUND_TYPES
+from wealthdesk.schema.wecom import BEIJING_OFFSET_MS
 
-BEIJING_OFFSET_MS = 8 * 3600 * 1000  # WeCom msgtime is UTC; client activity is dated in China time
 CROWDED_FUND_WEIGHT = 0.2  # a fund is crowded-exposed when crowded stocks are ≥ 20% of its disclosed top holdings
 
 

@@ -40,6 +40,7 @@ def client_view(con: duckdb.DuckDBPyConnection, customer_id: str) -> dict[str, A
         f"SELECT {', '.join(c.name for c in pii)}, gender, city FROM customers WHERE customer_id = ?",
         [customer_id],
     )[0]
+    names = [identity["name"]]  # raw, only to mask the name where the client typed it in a chat
     for column in pii:
         identity[column.name] = MASKS[column.pii](identity[column.name])
     tags = _rows(
@@ -48,13 +49,13 @@ def client_view(con: duckdb.DuckDBPyConnection, customer_id: str) -> dict[str, A
         "ORDER BY category, tag",
         [customer_id],
     )
-    return {"profile": profile[0], "identity": identity, "tags": tags, "chat_tags": _chat_tags(con, customer_id)}
+    return {"profile": profile[0], "identity": identity, "tags": tags, "chat_tags": _chat_tags(con, customer_id, names)}
 
 
 EVIDENCE_SHOWN = 3  # latest mentions shown per chat tag
 
 
-def _chat_tags(con: duckdb.DuckDBPyConnection, customer_id: str) -> list[dict[str, Any]]:
+def _chat_tags(con: duckdb.DuckDBPyConnection, customer_id: str, names: list[str]) -> list[dict[str, Any]]:
     """Chat keyword tags with their latest evidence (msgid, time, snippet); empty before the first run."""
     try:
         tags = _rows(
@@ -74,9 +75,6 @@ def _chat_tags(con: duckdb.DuckDBPyConnection, customer_id: str) -> list[dict[st
         )
     except duckdb.CatalogException:
         return []
-    names = [
-        row[0] for row in con.execute("SELECT name FROM customers WHERE customer_id = ?", [customer_id]).fetchall()
-    ]
     for item in evidence:
         item["snippet"] = evidence_snippet(item.pop("content"), item.pop("position"), item.pop("length"), names)
     for tag in tags:

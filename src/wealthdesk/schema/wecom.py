@@ -7,6 +7,10 @@ from wealthdesk.schema.model import ColumnType as T
 
 GROUP = "WeCom"
 
+# msgtime is UTC epoch milliseconds; the brokerage's business dates are China (Beijing) dates.
+BEIJING_OFFSET_HOURS = 8
+BEIJING_OFFSET_MS = BEIJING_OFFSET_HOURS * 3600 * 1000
+
 WECOM_CONTACTS = Table(
     name="wecom_contacts",
     description=(

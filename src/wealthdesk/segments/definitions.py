@@ -16,9 +16,9 @@ import duckdb
 
 from wealthdesk.errors import WealthdeskError
 from wealthdesk.profiles.columns import PROFILES
-from wealthdesk.tags.dictionary import load_keyword_dictionary
+from wealthdesk.tags.dictionary import KeywordDictionary, load_keyword_dictionary
 from wealthdesk.tags.expression import Expression, parse_expression
-from wealthdesk.tags.rules import load_tag_rules
+from wealthdesk.tags.rules import TagBook, load_tag_rules
 from wealthdesk.tags.yamlfile import NAME, NAME_RULE
 
 SEGMENTS_TABLE = "segments"
@@ -40,11 +40,14 @@ class Segment:
     created_at: datetime
 
 
-def known_tags(tags_path: Path | None = None, keywords_path: Path | None = None) -> frozenset[str]:
+def tag_names(book: TagBook, dictionary: KeywordDictionary) -> frozenset[str]:
     """Every tag a segment may test: the rule tags and the chat keyword tags."""
-    rules = {rule.name for rule in load_tag_rules(tags_path).rules}
-    chats = {tag.name for tag in load_keyword_dictionary(keywords_path).tags}
-    return frozenset(rules | chats)
+    return frozenset({rule.name for rule in book.rules} | {tag.name for tag in dictionary.tags})
+
+
+def known_tags(tags_path: Path | None = None, keywords_path: Path | None = None) -> frozenset[str]:
+    """:func:`tag_names` of the tag file and the dictionary at these paths (default: the shipped ones)."""
+    return tag_names(load_tag_rules(tags_path), load_keyword_dictionary(keywords_path))
 
 
 def check_expression(text: str, tags: frozenset[str]) -> Expression:

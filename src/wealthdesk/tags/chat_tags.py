@@ -27,6 +27,7 @@ import numpy as np
 import pyarrow as pa
 
 from wealthdesk.governance.masking import mask_free_text
+from wealthdesk.schema.wecom import BEIJING_OFFSET_MS
 from wealthdesk.tags.dictionary import KeywordDictionary
 from wealthdesk.tags.matcher import KeywordMatcher
 
@@ -43,8 +44,8 @@ _DDL = {
     STATE_TABLE: "dictionary_version VARCHAR NOT NULL, last_batch_id BIGINT NOT NULL, processed_at TIMESTAMP",
 }
 
-CLIENT_MESSAGES = """
-    SELECT m.msgid, make_timestamp((m.msgtime + 8 * 3600 * 1000) * 1000) AS msgtime, m.content, c.customer_id
+CLIENT_MESSAGES = f"""
+    SELECT m.msgid, make_timestamp((m.msgtime + {BEIJING_OFFSET_MS}) * 1000) AS msgtime, m.content, c.customer_id
     FROM wecom_messages m
     JOIN (SELECT DISTINCT external_userid, customer_id FROM wecom_contacts WHERE customer_id IS NOT NULL) c
       ON m.sender = c.external_userid

@@ -83,14 +83,15 @@ class KeywordMatcher:
     def __init__(self, dictionary: KeywordDictionary) -> None:
         self.dictionary = dictionary
         patterns: list[str] = []
-        self._tag_of: list[int] = []
+        tag_of: list[int] = []
         self._keyword_of: list[str] = []
         for index, tag in enumerate(dictionary.tags):
             for word in tag.keywords:
                 for spelling in spellings(word):
                     patterns.append(spelling)
-                    self._tag_of.append(index)
+                    tag_of.append(index)
                     self._keyword_of.append(word)
+        self._tag_of = np.asarray(tag_of, dtype=np.int64)
         kind = ahocorasick_rs.MatchKind.LeftmostLongest
         self._keywords = ahocorasick_rs.AhoCorasick(patterns, matchkind=kind)
         cues = sorted({s for cue in dictionary.negations for s in spellings(cue)})
@@ -106,12 +107,11 @@ class KeywordMatcher:
         pattern, start, end = _scan(self._keywords, big)
         row = np.searchsorted(row_start, start, side="right") - 1
         negated = self._negated(big, start, end)
-        tag_of = np.asarray(self._tag_of, dtype=np.int64)
         offset = row_start[row] if len(row) else start
         start, end = start - offset, end - offset
         return BatchMatches(
             row=row,
-            tag=tag_of[pattern] if len(pattern) else pattern,
+            tag=self._tag_of[pattern] if len(pattern) else pattern,
             keyword=[self._keyword_of[p] for p in pattern.tolist()],
             start=start,
             end=end,

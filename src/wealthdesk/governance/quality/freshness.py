@@ -41,9 +41,6 @@ FALLBACK_MAX_AGE_DAYS = 30
 # Groups whose newest row defines "now" for a store when no as_of is given.
 REFERENCE_GROUPS: tuple[str, ...] = (activity.GROUP,)
 
-# Epoch-millisecond columns (WeCom msgtime) are UTC; business dates are Beijing dates.
-BEIJING_OFFSET_HOURS = 8
-
 
 @dataclass(frozen=True)
 class FreshnessPolicy:
@@ -77,7 +74,7 @@ def latest_date_sql(table: Table) -> str | None:
     if column.type is ColumnType.TIMESTAMP:
         return f"CAST(max({name}) AS DATE)"
     if column.type in (ColumnType.BIGINT, ColumnType.INT):
-        return f"CAST(epoch_ms(max({name})) + INTERVAL {BEIJING_OFFSET_HOURS} HOUR AS DATE)"
+        return f"CAST(epoch_ms(max({name})) + INTERVAL {wecom.BEIJING_OFFSET_HOURS} HOUR AS DATE)"
     raise TypeError(f"freshness column {table.name}.{column.name} has type {column.type.name}, not a date or time")
 
 
