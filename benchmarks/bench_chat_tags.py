@@ -18,13 +18,14 @@ import shutil
 import time
 from pathlib import Path
 
+import ibis
 from rich.console import Console
 
 from wealthdesk.config import load_settings
 from wealthdesk.demo import generate_brokerage
 from wealthdesk.ingest import ingest_path
 from wealthdesk.store import open_store
-from wealthdesk.tags.chat_tags import CLIENT_MESSAGES, run_chat_tags
+from wealthdesk.tags.chat_tags import client_messages, run_chat_tags, sql
 from wealthdesk.tags.dictionary import load_keyword_dictionary, spellings
 
 console = Console(width=150)
@@ -65,8 +66,8 @@ def main() -> None:
         started = time.perf_counter()
         report = run_chat_tags(con, dictionary, full=True)
         ours_seconds = time.perf_counter() - started
-        query = f"SELECT content FROM ({CLIENT_MESSAGES}) LIMIT ?"
-        texts = [t for (t,) in con.execute(query, [0, args.baseline_rows]).fetchall()]
+        messages = client_messages(ibis.duckdb.from_connection(con)).select("content").limit(args.baseline_rows)
+        texts = [t for (t,) in con.execute(sql(messages)).fetchall()]
     ours = report.messages / ours_seconds
     console.print(
         f"ours: {report.messages:,} client messages, {report.mentions:,} mentions ({report.negated:,} negated) "

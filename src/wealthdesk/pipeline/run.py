@@ -1,9 +1,10 @@
 """The batch pipeline: profiles → stage history → rule tags → chat tags → segment members, back to the store.
 
-``run_pipeline(con, ...)`` wraps the DuckDB store in an Ibis backend, builds
-each stage as an Ibis expression (the same expressions run on Spark) and
-materialises it as a table of the store. Each output table is replaced as a
-whole, so a run that fails half-way leaves the previous run's table.
+``run_pipeline(con, ...)`` builds each stage as an Ibis expression and has an
+engine (:mod:`wealthdesk.pipeline.engines`) materialise it: the DuckDB store
+itself by default, or Spark, whose outputs are copied back into the store at
+the end. The stages are the same code on both. Each output table is replaced
+as a whole, so a run that fails half-way leaves the previous run's table.
 """
 
 from __future__ import annotations
@@ -15,16 +16,16 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import ibis
 
 from wealthdesk.errors import WealthdeskError
+from wealthdesk.pipeline.engines import DuckDBEngine, Engine
 from wealthdesk.profiles.build import ProfileRules, build_profiles, latest_snapshot
 from wealthdesk.profiles.history import HISTORY_SCHEMA, HISTORY_TABLE, next_history
 from wealthdesk.progress import NULL_REPORTER, Reporter
 from wealthdesk.segments.definitions import get_segment, list_segments, tag_names
 from wealthdesk.segments.membership import MEMBERS_TABLE, all_segment_members
 from wealthdesk.tags.assign import TAGS_TABLE, assign_rule_tags
-from wealthdesk.tags.chat_tags import EVIDENCE_TABLE, ChatTagReport, run_chat_tags
+from wealthdesk.tags.chat_tags import EVIDENCE_TABLE, ChatTagReport
 from wealthdesk.tags.chat_tags import TAGS_TABLE as KEYWORD_TAGS_TABLE
 from wealthdesk.tags.dictionary import load_keyword_dictionary
 from wealthdesk.tags.rules import load_tag_rules
@@ -42,6 +43,7 @@ class RunReport:
 
     as_of: date
     tag_version: str
+    engine: str = "duckdb"
     rows: dict[str, int] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
     chat: ChatTagReport | None = None
@@ -55,20 +57,25 @@ def default_as_of(backend: Any) -> date:
     return snapshot
 
 
-def _table_or_empty(backend: Any, name: str, schema: Any) -> Any:
-    """The stored table ``name``, created empty with ``schema`` on the first run."""
-    try:
-        return backend.table(name)
-    except ibis.common.exceptions.TableNotFound:
-        return backend.create_table(name, schema=schema)
+class _Stages:
+    """Materialises stages on the engine and notes rows and seconds of each."""
 
+    def __init__(self, engine: Engine, report: RunReport, reporter: Reporter) -> None:
+        self.engine, self.report, self.reporter = engine, report, reporter
+        self.started = time.perf_counter()
 
-def _materialise(backend: Any, name: str, expr: Any, report: RunReport, started: float) -> Any:
-    backend.create_table(name, expr, overwrite=True)
-    table = backend.table(name)
-    report.rows[name] = backend.to_pyarrow(table.count()).as_py()
-    report.seconds[name] = round(time.perf_counter() - started, 3)
-    return table
+    def done(self, *names: str) -> None:
+        for name in names:
+            table = self.engine.backend.table(name)
+            self.report.rows[name] = self.engine.backend.to_pyarrow(table.count()).as_py()
+            self.report.seconds[name] = round(time.perf_counter() - self.started, 3)
+        self.started = time.perf_counter()
+        self.reporter.advance("pipeline")
+
+    def write(self, name: str, expr: Any) -> Any:
+        table = self.engine.materialise(name, expr)
+        self.done(name)
+        return table
 
 
 def run_pipeline(
@@ -79,46 +86,37 @@ def run_pipeline(
     reporter: Reporter = NULL_REPORTER,
     keywords_path: Path | None = None,
     full: bool = False,
+    engine: Engine | None = None,
 ) -> RunReport:
-    """Rebuild profiles, extend the stage history, reassign rule tags and tag new chat messages.
+    """Rebuild profiles, extend the stage history, reassign rule tags, tag chat messages, list segment members.
 
-    Chat keyword tags are incremental (only messages loaded since the last
-    run) unless ``full`` is set or the keyword dictionary's version changed.
+    On DuckDB (the default engine), chat keyword tags are incremental (only
+    messages loaded since the last run) unless ``full`` is set or the keyword
+    dictionary's version changed; Spark re-tags every message.
     """
     # check the tag file, the dictionary and every saved segment before anything is rewritten
     book = load_tag_rules(tags_path)
     dictionary = load_keyword_dictionary(keywords_path)
     tags = tag_names(book, dictionary)
     segments = [get_segment(con, name, tags) for name, *_ in list_segments(con)]
-    backend = ibis.duckdb.from_connection(con)
+    engine = engine or DuckDBEngine(con)
+    backend = engine.backend
     as_of = as_of or (rules.as_of if rules else None) or default_as_of(backend)
     rules = ProfileRules(as_of=as_of) if rules is None else replace(rules, as_of=as_of)
-    report = RunReport(as_of=as_of, tag_version=book.version)
-    reporter.start("pipeline", 5)
+    report = RunReport(as_of=as_of, tag_version=book.version, engine=engine.name)
+    reporter.start("pipeline", 6)
+    stages = _Stages(engine, report, reporter)
 
-    started = time.perf_counter()
-    profiles = _materialise(backend, PROFILES_TABLE, build_profiles(backend, rules), report, started)
-    reporter.advance("pipeline")
-
-    started = time.perf_counter()
-    history = next_history(_table_or_empty(backend, HISTORY_TABLE, HISTORY_SCHEMA), profiles, as_of)
-    _materialise(backend, HISTORY_TABLE, history, report, started)
-    reporter.advance("pipeline")
-
-    started = time.perf_counter()
-    _materialise(backend, TAGS_TABLE, assign_rule_tags(profiles, book, as_of), report, started)
-    reporter.advance("pipeline")
-
-    started = time.perf_counter()
-    report.chat = run_chat_tags(con, dictionary, full=full)
-    for name in (EVIDENCE_TABLE, KEYWORD_TAGS_TABLE):
-        report.rows[name] = con.execute(f"SELECT count(*) FROM {name}").fetchall()[0][0]
-        report.seconds[name] = round(time.perf_counter() - started, 3)
-    reporter.advance("pipeline")
-
-    started = time.perf_counter()
+    profiles = stages.write(PROFILES_TABLE, build_profiles(backend, rules))
+    stages.write(HISTORY_TABLE, next_history(engine.previous(HISTORY_TABLE, HISTORY_SCHEMA), profiles, as_of))
+    stages.write(TAGS_TABLE, assign_rule_tags(profiles, book, as_of))
+    report.chat = engine.chat_tags(dictionary, full)
+    stages.done(EVIDENCE_TABLE, KEYWORD_TAGS_TABLE)
     members = all_segment_members(backend, segments, as_of)
     if members is not None:
-        _materialise(backend, MEMBERS_TABLE, members, report, started)
+        stages.write(MEMBERS_TABLE, members)
+    else:
+        stages.done()
+    engine.finish()
     reporter.advance("pipeline")
     return report

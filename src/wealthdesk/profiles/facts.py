@@ -179,12 +179,17 @@ def external_contacts(backend: Any) -> Any:
     return c.filter(c.customer_id.notnull()).select("external_userid", "customer_id").distinct()
 
 
-def message_day(messages: Any) -> Any:
-    """The China-time date of an archived message (msgtime is UTC milliseconds).
+def message_time(messages: Any) -> Any:
+    """The China wall-clock time of an archived message, to the second (msgtime is UTC milliseconds).
 
     Converted through whole seconds: Spark (through Ibis) reads Unix times in seconds only.
     """
-    return ((messages.msgtime + BEIJING_OFFSET_MS) // 1000).as_timestamp("s").date()
+    return ((messages.msgtime + BEIJING_OFFSET_MS) // 1000).as_timestamp("s")
+
+
+def message_day(messages: Any) -> Any:
+    """The China-time date of an archived message."""
+    return message_time(messages).date()
 
 
 def chats(backend: Any, period: Period) -> Any:

@@ -14,6 +14,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
+import ibis
+from ibis.backends.sql.datatypes import DuckDBType
 
 from wealthdesk.config import Settings
 from wealthdesk.errors import StoreError
@@ -47,6 +49,14 @@ META_TABLES: dict[str, str] = {
 }
 
 LINEAGE_COLUMN = "_batch_id"
+
+
+def columns_ddl(schema: ibis.Schema) -> str:
+    """The column list of a CREATE TABLE for an Ibis schema (non-nullable types become NOT NULL)."""
+    return ", ".join(
+        f'"{name}" {DuckDBType.to_string(dtype)}{"" if dtype.nullable else " NOT NULL"}'
+        for name, dtype in schema.items()
+    )
 
 
 def table_ddl(table: Table) -> str:

@@ -9,26 +9,33 @@ deployment points Spark at its own Parquet or Hive tables instead.
 
 from __future__ import annotations
 
+import itertools
 import os
+import sys
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 import duckdb
+import ibis
 
 from wealthdesk.store.duckdb_store import LINEAGE_COLUMN
+
+_views = itertools.count(1)
 
 
 def local_spark(master: str = "local[2]", app_name: str = "wealthdesk") -> Any:
     """A local SparkSession set up as measured on the reference machine (no UI, loopback, UTC)."""
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # workers import wealthdesk: the same interpreter
     from pyspark.sql import SparkSession
 
     return (
         SparkSession.builder.master(master)
         .appName(app_name)
         .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.warehouse.dir", tempfile.mkdtemp(prefix="wealthdesk-spark-"))
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.sql.shuffle.partitions", "4")
@@ -45,3 +52,18 @@ def publish_to_spark(con: duckdb.DuckDBPyConnection, spark: Any, folder: Path, t
         select = ", ".join(f'"{c}"' for c in columns)
         con.execute(f"COPY (SELECT {select} FROM \"{name}\") TO '{path}' (FORMAT parquet)")
         spark.read.parquet(str(path)).createOrReplaceTempView(name)
+
+
+def map_in_arrow(backend: Any, expr: Any, function: Callable[[Iterator[Any]], Iterator[Any]], schema: Any) -> Any:
+    """``expr`` (an Ibis table on the Spark backend) through ``function`` by ``mapInArrow``, as an Ibis table.
+
+    ``function`` maps an iterator of Arrow record batches to one of batches
+    with ``schema`` (an Ibis schema): the way per-row Python work (keyword
+    matching) runs on Spark. The result is registered as a temp view.
+    """
+    from ibis.backends.pyspark.datatypes import PySparkSchema
+
+    view = f"_wd_mapped_{next(_views)}"
+    frame = backend.raw_sql(backend.compile(expr))  # a Spark DataFrame
+    frame.mapInArrow(function, PySparkSchema.from_ibis(ibis.schema(schema))).createOrReplaceTempView(view)
+    return backend.table(view)

@@ -1,33 +1,44 @@
-"""Chat keyword tags (数据回传) on the DuckDB store: evidence per mention, tags per client, incremental.
+"""Chat keyword tags (数据回传): evidence per mention, tags per client, incremental on the store.
 
 Reads the text messages that clients (never advisors) sent — a message is a
-client's when its sender is an external contact matched to a client — in
-Arrow batches, matches them with :class:`~wealthdesk.tags.matcher.KeywordMatcher`
-and appends every mention to ``keyword_tag_evidence`` (msgid, time, keyword,
+client's when its sender is an external contact matched to a client
+(:func:`client_messages`) — in Arrow batches, matches them with
+:class:`~wealthdesk.tags.matcher.KeywordMatcher` (:func:`evidence_batch`)
+and keeps every mention in ``keyword_tag_evidence`` (msgid, time, keyword,
 position, negated); :func:`evidence_snippet` cuts the context from the
 message, with numbers and the client's name masked, when a view shows it.
-Times are China wall-clock time (UTC+8; the archive's ``msgtime`` is UTC
-milliseconds), as the advisor saw the message.
-``keyword_tags`` is then rebuilt from the evidence: one row per client and
-tag with the number of (non-negated) mentions and the first and last time
-seen.
+Times are China wall-clock time to the second (UTC+8; the archive's
+``msgtime`` is UTC milliseconds), as the advisor saw the message.
+``keyword_tags`` (:func:`keyword_tags`) is derived from the evidence: one row
+per client and tag with the number of (non-negated) mentions and the first
+and last time seen.
 
-Incremental: only messages loaded by ingest batches after the last one
-processed are read (``_keyword_state`` remembers it, with the dictionary
-version). A new dictionary version, or ``full=True``, re-tags everything.
+The message query and the tag aggregation are Ibis expressions, so the same
+code runs on DuckDB (here, batch by batch in-process) and on Spark (the
+matcher as a ``mapInArrow`` stage, :mod:`wealthdesk.pipeline.engines`).
+
+Incremental on the store: only messages loaded by ingest batches after the
+last one processed are read (``_keyword_state`` remembers it, with the
+dictionary version). A new dictionary version, or ``full=True``, re-tags
+everything. Tagging a message again replaces its evidence, so a message is
+never counted twice (the near-real-time path tags messages as they arrive,
+and the next batch run sees them again).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import duckdb
+import ibis
 import numpy as np
 import pyarrow as pa
 
 from wealthdesk.governance.masking import mask_free_text
-from wealthdesk.schema.wecom import BEIJING_OFFSET_MS
+from wealthdesk.profiles.facts import external_contacts, message_time
+from wealthdesk.store.duckdb_store import columns_ddl
 from wealthdesk.tags.dictionary import KeywordDictionary
 from wealthdesk.tags.matcher import KeywordMatcher
 
@@ -37,20 +48,51 @@ STATE_TABLE = "_keyword_state"
 BATCH_ROWS = 500_000
 SNIPPET_CONTEXT = 12  # characters shown on each side of a mention
 
+EVIDENCE_SCHEMA = ibis.schema(
+    {
+        "customer_id": "!string",
+        "tag": "!string",
+        "keyword": "!string",
+        "msgid": "!string",
+        "msgtime": "!timestamp",
+        "position": "!int32",
+        "length": "!int32",
+        "negated": "!boolean",
+        "dictionary_version": "!string",
+    }
+)
 _DDL = {
-    EVIDENCE_TABLE: """customer_id VARCHAR NOT NULL, tag VARCHAR NOT NULL, keyword VARCHAR NOT NULL,
-        msgid VARCHAR NOT NULL, msgtime TIMESTAMP NOT NULL, position INTEGER NOT NULL, length INTEGER NOT NULL,
-        negated BOOLEAN NOT NULL, dictionary_version VARCHAR NOT NULL""",
+    EVIDENCE_TABLE: columns_ddl(EVIDENCE_SCHEMA),
     STATE_TABLE: "dictionary_version VARCHAR NOT NULL, last_batch_id BIGINT NOT NULL, processed_at TIMESTAMP",
 }
 
-CLIENT_MESSAGES = f"""
-    SELECT m.msgid, make_timestamp((m.msgtime + {BEIJING_OFFSET_MS}) * 1000) AS msgtime, m.content, c.customer_id
-    FROM wecom_messages m
-    JOIN (SELECT DISTINCT external_userid, customer_id FROM wecom_contacts WHERE customer_id IS NOT NULL) c
-      ON m.sender = c.external_userid
-    WHERE m.action = 'send' AND m.msgtype = 'text' AND m.content IS NOT NULL AND m._batch_id > ?
-"""
+
+def client_messages(backend: Any) -> Any:
+    """(msgid, msgtime, content, customer_id) of every text message a client sent, as an Ibis table.
+
+    On the store the ingest batch (``_batch_id``) comes along, for incremental runs.
+    """
+    m = backend.table("wecom_messages")
+    m = m.filter((m.action == "send") & (m.msgtype == "text") & m.content.notnull())
+    contacts = external_contacts(backend)
+    m = m.join(contacts, m.sender == contacts.external_userid)
+    lineage = ["_batch_id"] if "_batch_id" in m.columns else []
+    return m.mutate(msgtime=message_time(m)).select("msgid", "msgtime", "content", "customer_id", *lineage)
+
+
+def keyword_tags(evidence: Any, dictionary: KeywordDictionary) -> Any:
+    """One row per client and tag from the (non-negated) evidence: mentions, first and last seen, label."""
+    e = evidence.filter(~evidence.negated)
+    tags = e.group_by(["customer_id", "tag"]).aggregate(
+        mentions=e.count().cast("int32"),
+        first_seen=e.msgtime.min(),
+        last_seen=e.msgtime.max(),
+        dictionary_version=e.dictionary_version.max(),
+    )
+    label = ibis.cases(*((tags.tag == t.name, t.label) for t in dictionary.tags), else_=tags.tag)
+    return tags.mutate(label=label).select(
+        "customer_id", "tag", "label", "mentions", "first_seen", "last_seen", "dictionary_version"
+    )
 
 
 def evidence_snippet(content: str, position: int, length: int, names: Iterable[str | None] = ()) -> str:
@@ -70,7 +112,7 @@ class ChatTagReport:
     last_batch_id: int = 0
 
 
-def _ensure_tables(con: duckdb.DuckDBPyConnection) -> bool:
+def ensure_tables(con: duckdb.DuckDBPyConnection) -> bool:
     """Create the tables; returns False when a table had another layout and was rebuilt (re-tag everything).
 
     Evidence is derived data — it can always be rebuilt from the messages — so a
@@ -115,50 +157,98 @@ def evidence_batch(batch: pa.RecordBatch, matcher: KeywordMatcher) -> pa.Table:
     )
 
 
-def _rebuild_tags(con: duckdb.DuckDBPyConnection, dictionary: KeywordDictionary) -> None:
-    labels = pa.table({"tag": [t.name for t in dictionary.tags], "label": [t.label for t in dictionary.tags]})
-    con.register("_wd_keyword_labels", labels)
-    con.execute(
-        f"""CREATE OR REPLACE TABLE {TAGS_TABLE} AS
-        SELECT e.customer_id, e.tag, l.label, count(*)::INTEGER AS mentions,
-               min(e.msgtime) AS first_seen, max(e.msgtime) AS last_seen,
-               any_value(e.dictionary_version) AS dictionary_version
-        FROM {EVIDENCE_TABLE} e JOIN _wd_keyword_labels l USING (tag)
-        WHERE NOT e.negated
-        GROUP BY e.customer_id, e.tag, l.label"""
-    )
-    con.unregister("_wd_keyword_labels")
+class EvidenceMapper:
+    """:func:`evidence_batch` over a stream of Arrow batches: the function Spark's ``mapInArrow`` runs.
+
+    Holds the dictionary (cheap to ship to executors) and builds the matcher
+    on first use, once per Python worker.
+    """
+
+    def __init__(self, dictionary: KeywordDictionary) -> None:
+        self.dictionary = dictionary
+        self._matcher: KeywordMatcher | None = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"dictionary": self.dictionary, "_matcher": None}
+
+    def __call__(self, batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        if self._matcher is None:
+            self._matcher = KeywordMatcher(self.dictionary)
+        for batch in batches:
+            yield from evidence_batch(batch, self._matcher).to_batches()
+
+
+def newest_message_batch(con: duckdb.DuckDBPyConnection) -> int:
+    """The newest ingest batch that loaded chat messages (0 when none)."""
+    return int(con.execute("SELECT coalesce(max(_batch_id), 0) FROM wecom_messages").fetchall()[0][0])
+
+
+def record_state(con: duckdb.DuckDBPyConnection, dictionary_version: str, last_batch_id: int) -> None:
+    """Remember which dictionary tagged the messages, and up to which ingest batch."""
+    con.execute(f"DELETE FROM {STATE_TABLE}")
+    con.execute(f"INSERT INTO {STATE_TABLE} VALUES (?, ?, now()::TIMESTAMP)", [dictionary_version, last_batch_id])
+
+
+def sql(expr: Any) -> str:
+    """An Ibis expression over the store as DuckDB SQL, to run inside the caller's transaction."""
+    return str(ibis.to_sql(expr, dialect="duckdb"))
+
+
+def _write_evidence(con: duckdb.DuckDBPyConnection, msgids: pa.Array, evidence: pa.Table, replace: bool) -> None:
+    """Append the evidence of a batch of messages; with ``replace``, drop what those messages had before."""
+    if replace:
+        con.register("_wd_msgids", pa.table({"msgid": msgids}))
+        con.execute(f"DELETE FROM {EVIDENCE_TABLE} WHERE msgid IN (SELECT msgid FROM _wd_msgids)")
+        con.unregister("_wd_msgids")
+    if evidence.num_rows:
+        con.register("_wd_evidence", evidence)
+        con.execute(f"INSERT INTO {EVIDENCE_TABLE} SELECT * FROM _wd_evidence")
+        con.unregister("_wd_evidence")
+
+
+def tag_messages(
+    con: duckdb.DuckDBPyConnection,
+    messages: Any,
+    matcher: KeywordMatcher,
+    report: ChatTagReport,
+    batch_rows: int = BATCH_ROWS,
+    replace: bool = True,
+) -> None:
+    """Match ``messages`` (an Ibis table of :func:`client_messages`) and store their evidence.
+
+    ``replace=False`` skips looking for earlier evidence (the table was emptied for a full run).
+    """
+    reader = con.cursor().sql(sql(messages.select("msgid", "msgtime", "content", "customer_id")))
+    for batch in reader.to_arrow_reader(batch_rows):
+        evidence = evidence_batch(batch, matcher)
+        report.messages += batch.num_rows
+        report.mentions += evidence.num_rows
+        report.negated += int(np.count_nonzero(evidence.column("negated").to_numpy(zero_copy_only=False)))
+        _write_evidence(con, batch.column("msgid"), evidence, replace)
 
 
 def run_chat_tags(
     con: duckdb.DuckDBPyConnection, dictionary: KeywordDictionary, full: bool = False, batch_rows: int = BATCH_ROWS
 ) -> ChatTagReport:
     """Tag the client messages loaded since the last run (all of them when ``full`` or the dictionary changed)."""
-    current = _ensure_tables(con)
+    current = ensure_tables(con)
     rows = con.execute(f"SELECT dictionary_version, last_batch_id FROM {STATE_TABLE}").fetchall()
     state = rows[0] if rows else None
     full = full or not current or state is None or state[0] != dictionary.version
     since = 0 if full else int(state[1])
-    newest = con.execute("SELECT coalesce(max(_batch_id), 0) FROM wecom_messages").fetchall()[0][0]
-    report = ChatTagReport(full=full, last_batch_id=int(newest))
-    matcher = KeywordMatcher(dictionary)
+    newest = newest_message_batch(con)
+    report = ChatTagReport(full=full, last_batch_id=newest)
+    backend = ibis.duckdb.from_connection(con)
+    messages = client_messages(backend)
+    messages = messages.filter((messages._batch_id > since) & (messages._batch_id <= newest))
     con.execute("BEGIN TRANSACTION")
     try:
         if full:
             con.execute(f"DELETE FROM {EVIDENCE_TABLE}")
-        reader = con.cursor().sql(CLIENT_MESSAGES + " AND m._batch_id <= ?", params=[since, newest])
-        for batch in reader.to_arrow_reader(batch_rows):
-            evidence = evidence_batch(batch, matcher)
-            report.messages += batch.num_rows
-            report.mentions += evidence.num_rows
-            report.negated += int(np.count_nonzero(evidence.column("negated").to_numpy(zero_copy_only=False)))
-            if evidence.num_rows:
-                con.register("_wd_evidence", evidence)
-                con.execute(f"INSERT INTO {EVIDENCE_TABLE} SELECT * FROM _wd_evidence")
-                con.unregister("_wd_evidence")
-        _rebuild_tags(con, dictionary)
-        con.execute(f"DELETE FROM {STATE_TABLE}")
-        con.execute(f"INSERT INTO {STATE_TABLE} VALUES (?, ?, now()::TIMESTAMP)", [dictionary.version, newest])
+        tag_messages(con, messages, KeywordMatcher(dictionary), report, batch_rows, replace=not full)
+        tags = keyword_tags(backend.table(EVIDENCE_TABLE), dictionary)
+        con.execute(f"CREATE OR REPLACE TABLE {TAGS_TABLE} AS {sql(tags)}")
+        record_state(con, dictionary.version, newest)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
