@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -18,6 +19,14 @@ from wealthdesk import __version__
 from wealthdesk.config import Settings, load_settings
 from wealthdesk.errors import WealthdeskError
 from wealthdesk.progress import RichReporter
+
+
+class Engine(StrEnum):
+    """Engines `wealthdesk run` can use."""
+
+    duckdb = "duckdb"
+    spark = "spark"
+
 
 app = typer.Typer(
     name="wealthdesk",
@@ -188,16 +197,34 @@ def run(
             "--full/--incremental", help="Re-tag every chat message, or only those loaded since the last run."
         ),
     ] = False,
+    engine: Annotated[
+        Engine, typer.Option("--engine", help="Where the stages run: the DuckDB store, or Spark beside it.")
+    ] = Engine.duckdb,
+    spark_master: Annotated[
+        str, typer.Option("--spark-master", help="Spark master URL for --engine spark.")
+    ] = "local[2]",
+    lake: Annotated[
+        Path | None,
+        typer.Option("--lake", help="Parquet folder Spark works in; default: <store>.lake beside the store."),
+    ] = None,
 ) -> None:
     """Rebuild the customer profiles, extend the lifecycle history, reassign rule tags and tag new chat messages.
 
-    Example: wealthdesk run --as-of 2022-06-30 --tags my_tags.yaml --full
+    On Spark the store's tables are published to a Parquet lake, every stage
+    runs there, and the outputs are copied back into the store.
+
+    Example: wealthdesk run --as-of 2022-06-30 --tags my_tags.yaml --full --engine spark
     """
+    from wealthdesk.pipeline.engines import spark_engine
     from wealthdesk.pipeline.run import run_pipeline
     from wealthdesk.profiles.render import render_run_report
     from wealthdesk.store import open_store
 
-    with open_store(_settings(store)) as con, RichReporter(err_console) as reporter:
+    settings = _settings(store)
+    with open_store(settings) as con, RichReporter(err_console) as reporter:
+        on = None
+        if engine is Engine.spark:
+            on = spark_engine(con, spark_master, lake or Path(f"{settings.store}.lake"))
         report = run_pipeline(
             con,
             as_of=_parse_date(as_of, "--as-of"),
@@ -205,6 +232,7 @@ def run(
             reporter=reporter,
             keywords_path=keywords,
             full=full,
+            engine=on,
         )
     render_run_report(report, console)
 

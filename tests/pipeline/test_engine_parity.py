@@ -15,7 +15,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from typer.testing import CliRunner
 
+from wealthdesk.cli import app
 from wealthdesk.pipeline.engines import SparkEngine
 from wealthdesk.pipeline.run import RunReport, run_pipeline
 from wealthdesk.segments.definitions import known_tags, save_segment
@@ -101,3 +103,20 @@ def test_a_duckdb_run_after_a_spark_run_carries_on_incrementally(stores) -> None
     spark_store, _ = stores["spark"]
     report = run_chat_tags(spark_store, load_keyword_dictionary())
     assert not report.full and report.messages == 0
+
+
+def test_the_cli_runs_on_spark_and_leaves_no_lake_behind(stores, demo: DemoStore, tmp_path: Path) -> None:
+    """`wealthdesk run --engine spark` writes into the store what the DuckDB engine writes."""
+    store = tmp_path / "cli.duckdb"
+    shutil.copy(demo.settings.store, store)
+    args = ["run", "--store", str(store), "--engine", "spark", "--as-of", AS_OF[1].isoformat()]
+    result = CliRunner().invoke(app, args, env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert f"Pipeline as of {AS_OF[1]} on spark" in result.output
+    assert not Path(f"{store}.lake").exists()
+    duck, _ = stores["duckdb"]
+    with duckdb.connect(str(store), read_only=True) as con:
+        for table in ("profiles", "customer_tags", "keyword_tags"):
+            left, right = table_rows(duck, table), table_rows(con, table)
+            assert len(left) == len(right)
+            assert all(same(a, b) for x, y in zip(left, right, strict=True) for a, b in zip(x, y, strict=True))

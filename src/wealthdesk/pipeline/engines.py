@@ -30,7 +30,7 @@ from wealthdesk.errors import WealthdeskError
 from wealthdesk.ingest.readers import quote_ident as qi
 from wealthdesk.ingest.readers import quote_str as qs
 from wealthdesk.store.duckdb_store import columns_ddl
-from wealthdesk.store.spark import map_in_arrow, publish_to_spark
+from wealthdesk.store.spark import local_spark, map_in_arrow, publish_to_spark
 from wealthdesk.tags.chat_tags import (
     EVIDENCE_SCHEMA,
     EVIDENCE_TABLE,
@@ -85,6 +85,19 @@ class Engine(Protocol):
         """Make the run's outputs visible in the store."""
 
 
+def spark_engine(con: duckdb.DuckDBPyConnection, master: str, lake: Path) -> SparkEngine:
+    """A :class:`SparkEngine` on a SparkSession at ``master`` (``local[N]``, or a cluster's URL)."""
+    try:
+        import pyspark  # noqa: F401
+    except ImportError:
+        raise EngineError("Spark is not installed: pip install 'wealthdesk[spark]' (and Java 17)") from None
+    try:
+        spark = local_spark(master)
+    except Exception as exc:  # py4j/JVM start-up errors have no common base class
+        raise EngineError(f"cannot start Spark at {master}: {exc}") from exc
+    return SparkEngine(con, spark, lake)
+
+
 def _table_or_empty(backend: Any, name: str, schema: ibis.Schema) -> Any:
     """The stored table ``name``, created empty with ``schema`` on the first run."""
     try:
@@ -120,7 +133,8 @@ class SparkEngine:
     """Spark over a Parquet lake in ``lake`` (sources in ``lake/in``, outputs in ``lake/out``).
 
     ``spark`` is a live SparkSession (``wealthdesk.store.spark.local_spark()``
-    for one machine). The lake folder is the engine's own: it is emptied first.
+    for one machine). The lake folder is the engine's own: it is emptied first
+    and removed once the outputs are in the store.
     """
 
     name = "spark"
@@ -186,3 +200,4 @@ class SparkEngine:
         except BaseException:
             self.con.execute("ROLLBACK")
             raise
+        shutil.rmtree(self.lake, ignore_errors=True)  # a copy of the store's data: not left lying about

@@ -83,7 +83,12 @@ def render_client_view(view: dict[str, Any], console: Console) -> None:
 
 def render_run_report(report: Any, console: Console) -> None:
     """Rows and seconds per output table of a pipeline run."""
-    table = Table("table", "rows", "seconds", title=f"Pipeline as of {report.as_of} (tags v{report.tag_version})")
+    table = Table(
+        "table",
+        "rows",
+        "seconds",
+        title=f"Pipeline as of {report.as_of} on {report.engine} (tags v{report.tag_version})",
+    )
     for name, rows in report.rows.items():
         table.add_row(name, f"{rows:,}", f"{report.seconds[name]:.1f}")
     console.print(table)
