@@ -15,22 +15,26 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import time
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pyarrow as pa
 
 from wealthdesk.errors import IngestError
 from wealthdesk.ingest.discover import SourceFile, discover
-from wealthdesk.ingest.readers import READERS, Source, parquet_error
+from wealthdesk.ingest.readers import READERS, Source, json_lines_source, parquet_error
 from wealthdesk.ingest.readers import quote_ident as qi
 from wealthdesk.ingest.readers import quote_str as qs
 from wealthdesk.ingest.report import FileResult, LoadReport
 from wealthdesk.ingest.validate import mask_sql, relational_reasons, stage
 from wealthdesk.progress import NULL_REPORTER, Reporter
-from wealthdesk.schema import Table
+from wealthdesk.schema import TABLES_BY_NAME, Table
 from wealthdesk.store.duckdb_store import LINEAGE_COLUMN, create_tables
 
 _SRC, _STAGE, _BAD, _LINES, _MATCH, _SKIP = "_wd_src", "_wd_stage", "_wd_bad", "_wd_badlines", "_wd_match", "_wd_skip"
@@ -129,24 +133,32 @@ def _write_rows(con: duckdb.DuckDBPyConnection, table: Table, batch_id: int) -> 
     return inserted - updated, updated, unchanged
 
 
-def _load_file(
-    con: duckdb.DuckDBPyConnection, source_file: SourceFile, encoding: str | None, result: FileResult
+def _read_file(con: duckdb.DuckDBPyConnection, source_file: SourceFile, encoding: str | None) -> Source:
+    try:
+        source = READERS[source_file.format](con, source_file.path, source_file.table, encoding, _SRC)
+        stage(con, source, source_file.table, _STAGE)
+    except duckdb.Error as exc:
+        if source_file.format == "parquet":
+            raise parquet_error(source_file.path, exc) from None
+        raise
+    return source
+
+
+def _load(
+    con: duckdb.DuckDBPyConnection,
+    table: Table,
+    read: Callable[[], Source],
+    source_name: str,
+    sha: str,
+    result: FileResult,
 ) -> None:
-    path, table = source_file.path, source_file.table
-    source_name = str(path.resolve())
-    sha = _sha256(path)
+    """Read (``read`` stages the rows as ``_STAGE``), validate and write one source in one transaction."""
     started = datetime.now()
     con.execute("BEGIN TRANSACTION")
     try:
-        try:
-            source = READERS[source_file.format](con, path, table, encoding, _SRC)
-            result.encoding = source.encoding
-            result.notes.extend(source.notes)
-            stage(con, source, table, _STAGE)
-        except duckdb.Error as exc:
-            if source_file.format == "parquet":
-                raise parquet_error(path, exc) from None
-            raise
+        source = read()
+        result.encoding = source.encoding
+        result.notes.extend(source.notes)
         batch_id = _scalar(con, "SELECT coalesce(max(batch_id), 0) + 1 FROM _ingest_batches")
         relational_reasons(con, table, _STAGE, _BAD)
         con.execute(
@@ -205,20 +217,60 @@ def _load_file(
         raise
 
 
+def _guarded(result: FileResult, load: Callable[[], None]) -> FileResult:
+    """Run ``load``; an error is put on the result (nothing of the source is loaded then)."""
+    began = time.perf_counter()
+    try:
+        load()
+    except (IngestError, duckdb.Error, OSError) as exc:
+        result.reset_counts()
+        result.error = str(exc) if isinstance(exc, IngestError) else f"{result.file}: {type(exc).__name__}: {exc}"
+    result.seconds = time.perf_counter() - began
+    return result
+
+
 def ingest_file(con: duckdb.DuckDBPyConnection, source_file: SourceFile, encoding: str | None = None) -> FileResult:
     """Load one file atomically; errors are caught and put on the result."""
     result = FileResult(file=source_file.path, table=source_file.table.name)
-    began = time.perf_counter()
-    try:
+
+    def load() -> None:
         if source_file.path.stat().st_size == 0 and source_file.format != "parquet":
             result.notes.append("empty file (0 bytes): nothing to load")
-        else:
-            _load_file(con, source_file, encoding, result)
-    except (IngestError, duckdb.Error, OSError) as exc:
-        result.reset_counts()
-        result.error = str(exc) if isinstance(exc, IngestError) else f"{source_file.path}: {type(exc).__name__}: {exc}"
-    result.seconds = time.perf_counter() - began
-    return result
+            return
+        path = source_file.path
+        read = partial(_read_file, con, source_file, encoding)
+        _load(con, source_file.table, read, str(path.resolve()), _sha256(path), result)
+
+    return _guarded(result, load)
+
+
+def ingest_records(con: duckdb.DuckDBPyConnection, table_name: str, records: Sequence[Mapping[str, Any]]) -> FileResult:
+    """Load records handed over by a program (the Python API, HTTP intake) under the same contract as files.
+
+    Each record is one row in the shape of the table's JSONL files (the same
+    column names and aliases, e.g. a WeCom archive message with ``from``);
+    bad records are quarantined with their reasons, a record already stored
+    is counted unchanged, and the result reconciles like a file's. The batch
+    is named ``api:<table>:<digest of the records>``, so sending the same
+    records again replaces, rather than repeats, their quarantine rows.
+    """
+    table = TABLES_BY_NAME.get(table_name)
+    if table is None:
+        raise IngestError(f"unknown table {table_name!r}; known: {', '.join(sorted(TABLES_BY_NAME))}")
+    lines = [json.dumps(record, ensure_ascii=False, default=str) for record in records]
+    sha = hashlib.sha256("\n".join(lines).encode()).hexdigest()
+    origin = Path(f"api:{table.name}:{sha[:16]}")
+    result = FileResult(file=origin, table=table.name)
+
+    def read() -> Source:
+        source = json_lines_source(con, pa.array(lines, pa.string()), origin, table, _SRC)
+        stage(con, source, table, _STAGE)
+        return source
+
+    if not lines:
+        result.notes.append("no records: nothing to load")
+        return result
+    return _guarded(result, partial(_load, con, table, read, str(origin), sha, result))
 
 
 def ingest_path(

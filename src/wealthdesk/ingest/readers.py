@@ -184,6 +184,17 @@ def read_jsonl(con: duckdb.DuckDBPyConnection, path: Path, table: Table, encodin
     text = pa.array([decoded.data], pa.large_binary()).cast(pa.large_string())
     lines = pc.list_flatten(pc.split_pattern(text, "\n"))
     lines = pc.utf8_rtrim(lines, characters="\r")
+    return json_lines_source(con, lines, path, table, name, decoded.encoding)
+
+
+def json_lines_source(
+    con: duckdb.DuckDBPyConnection, lines: pa.Array, path: Path, table: Table, name: str, encoding: str | None = None
+) -> Source:
+    """One JSON object per element of ``lines`` (line numbers from 1) as a Source named ``name``.
+
+    Serves JSONL files and records handed over by the Python API or HTTP
+    intake alike; ``path`` names the origin in error messages.
+    """
     numbers = pa.array(np.arange(1, len(lines) + 1), pa.int64())
     keep = pc.not_equal(pc.utf8_trim_whitespace(lines), "")
     raw = pa.table({"_line": numbers, "_text": lines}).filter(keep)
@@ -220,7 +231,7 @@ def read_jsonl(con: duckdb.DuckDBPyConnection, path: Path, table: Table, encodin
         else:
             expr = f"json_extract_string(_text::JSON, {json_path})"
         columns[col] = (expr, "VARCHAR")
-    return Source(name, columns, decoded.encoding, failures, notes)
+    return Source(name, columns, encoding, failures, notes)
 
 
 # ---------------------------------------------------------------- Parquet

@@ -73,6 +73,7 @@ def _clients(backend: Any, rules: ProfileRules, period: facts.Period) -> Any:
         "investor_type",
         risk_level=ibis.ifelse(assessed, c.risk_level, ibis.null("string")),
         risk_assessed_date=ibis.ifelse(assessed, c.risk_assessed_date, ibis.null("date")),
+        as_of=ibis.literal(as_of),
         age=as_of.year - c.birth_date.year() - ibis.ifelse(birthday_to_come, 1, 0),
         days_since_registered=period.days_before(c.registered_at.date()),
         risk_level_rank=ibis.ifelse(assessed, c.risk_level.substr(1).cast("int32"), ibis.null("int32")),

@@ -23,6 +23,12 @@ _IDENTITY = (
     Column("days_since_registered", T.INT, "Days from registration to the as-of date."),
     Column("has_account", T.BOOL, "Has at least one securities account.", required=True),
     Column("funded", T.BOOL, "Has ever deposited cash (入金).", required=True),
+    Column(
+        "as_of",
+        T.DATE,
+        "The date the profile was built as of (activity fed in live since then counts too).",
+        required=True,
+    ),
 )
 
 _RISK = (

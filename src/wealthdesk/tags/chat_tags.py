@@ -206,20 +206,32 @@ def _write_evidence(con: duckdb.DuckDBPyConnection, msgids: pa.Array, evidence: 
         con.unregister("_wd_evidence")
 
 
+def messages_query(messages: Any) -> str:
+    """The SQL that :func:`tag_messages` reads, for ``messages`` (an Ibis table of :func:`client_messages`)."""
+    return sql(messages.select("msgid", "msgtime", "content", "customer_id"))
+
+
 def tag_messages(
     con: duckdb.DuckDBPyConnection,
-    messages: Any,
+    query: str,
     matcher: KeywordMatcher,
     report: ChatTagReport,
     batch_rows: int = BATCH_ROWS,
     replace: bool = True,
+    stream: bool = True,
 ) -> None:
-    """Match ``messages`` (an Ibis table of :func:`client_messages`) and store their evidence.
+    """Match the messages ``query`` (a :func:`messages_query`) reads and store their evidence.
 
     ``replace=False`` skips looking for earlier evidence (the table was emptied for a full run).
+    ``stream`` reads through a second connection, batch by batch, while this
+    one writes; ``stream=False`` reads everything first on this connection,
+    which sees its own temp tables and uncommitted rows (for a few messages).
     """
-    reader = con.cursor().sql(sql(messages.select("msgid", "msgtime", "content", "customer_id")))
-    for batch in reader.to_arrow_reader(batch_rows):
+    if stream:
+        batches: Iterable[pa.RecordBatch] = con.cursor().sql(query).to_arrow_reader(batch_rows)
+    else:
+        batches = con.sql(query).to_arrow_table().to_batches(batch_rows)
+    for batch in batches:
         evidence = evidence_batch(batch, matcher)
         report.messages += batch.num_rows
         report.mentions += evidence.num_rows
@@ -245,7 +257,8 @@ def run_chat_tags(
     try:
         if full:
             con.execute(f"DELETE FROM {EVIDENCE_TABLE}")
-        tag_messages(con, messages, KeywordMatcher(dictionary), report, batch_rows, replace=not full)
+        query = messages_query(messages)
+        tag_messages(con, query, KeywordMatcher(dictionary), report, batch_rows, replace=not full)
         tags = keyword_tags(backend.table(EVIDENCE_TABLE), dictionary)
         con.execute(f"CREATE OR REPLACE TABLE {TAGS_TABLE} AS {sql(tags)}")
         record_state(con, dictionary.version, newest)
