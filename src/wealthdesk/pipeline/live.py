@@ -83,13 +83,20 @@ class _LiveRows:
     connection, refilled on every feed, so the batch pipeline's fact
     functions sum just the new rows, and the SQL compiled from them stays
     the same from feed to feed (compiling Ibis costs more than running it).
+    WeCom contacts are those of the new messages' senders only.
     """
 
     def __init__(self, backend: Any) -> None:
         self.backend = backend
 
     def table(self, name: str) -> Any:
-        return self.backend.table(f"_wd_live_{name}" if name in LIVE_TABLES else name)
+        if name in LIVE_TABLES:
+            return self.backend.table(f"_wd_live_{name}")
+        table = self.backend.table(name)
+        if name == "wecom_contacts":  # only the senders': the store's contacts are many, and are made distinct
+            senders = self.table("wecom_messages").sender
+            table = table.filter(table.external_userid.isin(senders))
+        return table
 
 
 def merge_activity(profiles: Any, new: Any, period: facts.Period) -> Any:
