@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import random
-import shutil
 import statistics
 import time
 from pathlib import Path
@@ -24,28 +23,12 @@ import duckdb
 from rich.console import Console
 from rich.table import Table
 
-from wealthdesk.config import load_settings
-from wealthdesk.demo import generate_brokerage
-from wealthdesk.ingest import ingest_path
+from kept_store import kept_store, remove_store, working_copy
 from wealthdesk.pipeline.live import LiveUpdater
 from wealthdesk.pipeline.run import run_pipeline
-from wealthdesk.store import open_store
 
 console = Console(width=150)
 WORDS = ("想加仓创业板", "白酒基金还能买吗", "科创板打新怎么参与", "最近想买点债券基金", "红利ETF怎么样")
-
-
-def ready_store(workdir: Path, customers: int, seed: int) -> Path:
-    """The kept benchmark store for ``customers`` (generated, ingested and run when missing)."""
-    store = workdir / f"chat-store-{customers}.duckdb"
-    if not store.exists():
-        data = workdir / f"chat-brokerage-{customers}"
-        console.rule(f"Generating and ingesting {customers:,} customers")
-        generate_brokerage(data, customers=customers, seed=seed)
-        with open_store(load_settings(store=store)) as con:
-            ingest_path(con, data)
-        shutil.rmtree(data, ignore_errors=True)
-    return store
 
 
 def percentiles(samples: list[float]) -> dict[str, float]:
@@ -63,10 +46,7 @@ def main() -> None:
     parser.add_argument("--no-batch", action="store_true", help="skip timing the batch alternative")
     args = parser.parse_args()
 
-    args.workdir.mkdir(parents=True, exist_ok=True)
-    kept = ready_store(args.workdir, args.customers, args.seed)
-    store = args.workdir / f"live-{args.customers}.duckdb"
-    shutil.copy(kept, store)
+    store = working_copy(kept_store(args.workdir, args.customers, args.seed, console), f"live-{args.customers}.duckdb")
     con = duckdb.connect(str(store))
     try:
         if not con.execute(
@@ -141,8 +121,7 @@ def main() -> None:
             )
     finally:
         con.close()
-        for path in (store, store.with_name(store.name + ".wal")):
-            path.unlink(missing_ok=True)
+        remove_store(store)
 
 
 if __name__ == "__main__":

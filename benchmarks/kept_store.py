@@ -1,0 +1,39 @@
+"""The generated brokerage store the pipeline benchmarks share (built once, then kept in the work folder)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from rich.console import Console
+
+from wealthdesk.config import load_settings
+from wealthdesk.demo import generate_brokerage
+from wealthdesk.ingest import ingest_path
+from wealthdesk.store import open_store
+
+
+def kept_store(workdir: Path, customers: int, seed: int, console: Console) -> Path:
+    """``workdir/chat-store-<customers>.duckdb``: generated and ingested when missing, else reused."""
+    store = workdir / f"chat-store-{customers}.duckdb"
+    if not store.exists():
+        workdir.mkdir(parents=True, exist_ok=True)
+        data = workdir / f"chat-brokerage-{customers}"
+        console.rule(f"Generating and ingesting {customers:,} customers")
+        generate_brokerage(data, customers=customers, seed=seed)
+        with open_store(load_settings(store=store)) as con:
+            ingest_path(con, data)
+        shutil.rmtree(data, ignore_errors=True)
+    return store
+
+
+def working_copy(kept: Path, name: str) -> Path:
+    """A copy of the kept store to change freely (the kept one stays as generated)."""
+    copy = kept.with_name(name)
+    shutil.copy(kept, copy)
+    return copy
+
+
+def remove_store(path: Path) -> None:
+    for file in (path, path.with_name(path.name + ".wal")):
+        file.unlink(missing_ok=True)
