@@ -238,6 +238,41 @@ def run(
 
 
 @app.command()
+def feed(
+    table: Annotated[str, typer.Argument(help="wecom_messages or app_events.")],
+    source: Annotated[
+        Path, typer.Argument(help="JSON Lines file of records, or - to read them from standard input as they come.")
+    ] = Path("-"),
+    store: StoreOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Feed chat messages or app events in as they arrive: each line's client gets its chat tags and activity at once.
+
+    Every line is one record in the shape of the table's JSONL files, loaded
+    under the same contract (bad lines are quarantined with their reasons).
+
+    Example: tail -f archive.jsonl | wealthdesk feed wecom_messages -
+    """
+    import sys
+
+    from wealthdesk.pipeline.live import LiveUpdater, render_live_report
+    from wealthdesk.store import open_store
+
+    with open_store(_settings(store)) as con:
+        updater = LiveUpdater(con)
+        handle = sys.stdin if str(source) == "-" else source.open(encoding="utf-8")
+        with handle:
+            for number, line in enumerate(handle, start=1):
+                if not line.strip():
+                    continue
+                report = updater.feed(table, [line.rstrip("\r\n")])
+                if as_json:
+                    print(json.dumps({"line": number, **report.to_dict()}, ensure_ascii=False), flush=True)
+                else:
+                    console.print(f"line {number}: {render_live_report(report)}")
+
+
+@app.command()
 def profile(
     customer_id: Annotated[str, typer.Argument(help="Client number (客户号).")],
     store: StoreOption = None,

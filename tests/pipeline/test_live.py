@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import shutil
 from pathlib import Path
 
 import duckdb
 import pytest
+from typer.testing import CliRunner
 
+from wealthdesk.cli import app
 from wealthdesk.ingest.load import ingest_records
 from wealthdesk.pipeline.live import LiveError, LiveUpdater
 from wealthdesk.pipeline.run import run_pipeline
@@ -160,3 +163,27 @@ def test_ingest_records_names_an_unknown_table(con) -> None:
         ingest_records(con, "nope", [{}])
     empty = ingest_records(con, "app_events", [])
     assert empty.rows_read == 0 and empty.error is None and empty.notes
+
+
+def test_a_record_missing_a_required_field_is_quarantined_not_refused_whole(con) -> None:
+    _, external, advisor = a_client(con)
+    incomplete = message("LIVE-8", external, advisor, "你好")
+    del incomplete["tolist"]
+    report = LiveUpdater(con).feed("wecom_messages", [incomplete, "not json"])
+    assert report.intake.error is None and report.intake.rows_quarantined == 2
+    assert report.quarantined == ["record 1: tolist: required value is missing", "record 2: not valid JSON"]
+
+
+def test_the_feed_command_reads_records_line_by_line(con, tmp_path: Path) -> None:
+    customer_id, external, advisor = a_client(con)
+    store = con.execute("SELECT path FROM duckdb_databases() WHERE NOT internal").fetchall()[0][0]
+    con.close()
+    lines = [json.dumps(message("LIVE-9", external, advisor, "想买红利ETF"), ensure_ascii=False), "", "{oops"]
+    result = CliRunner().invoke(
+        app, ["feed", "wecom_messages", "-", "--store", store, "--json"], input="\n".join(lines) + "\n"
+    )
+    assert result.exit_code == 0, result.output
+    reports = [json.loads(line) for line in result.output.splitlines()]
+    assert [r["line"] for r in reports] == [1, 3]  # the empty line is skipped
+    assert reports[0]["customers"] == [customer_id] and reports[0]["mentions"] == 1
+    assert reports[1]["rows_quarantined"] == 1 and reports[1]["quarantined"] == ["record 1: not valid JSON"]

@@ -244,26 +244,30 @@ def ingest_file(con: duckdb.DuckDBPyConnection, source_file: SourceFile, encodin
     return _guarded(result, load)
 
 
-def ingest_records(con: duckdb.DuckDBPyConnection, table_name: str, records: Sequence[Mapping[str, Any]]) -> FileResult:
+def ingest_records(
+    con: duckdb.DuckDBPyConnection, table_name: str, records: Sequence[Mapping[str, Any] | str]
+) -> FileResult:
     """Load records handed over by a program (the Python API, HTTP intake) under the same contract as files.
 
     Each record is one row in the shape of the table's JSONL files (the same
-    column names and aliases, e.g. a WeCom archive message with ``from``);
-    bad records are quarantined with their reasons, a record already stored
-    is counted unchanged, and the result reconciles like a file's. The batch
-    is named ``api:<table>:<digest of the records>``, so sending the same
-    records again replaces, rather than repeats, their quarantine rows.
+    column names and aliases, e.g. a WeCom archive message with ``from``),
+    as a mapping or as its JSON text (text that is not a JSON object is
+    quarantined like a bad line of a file); bad records are quarantined with
+    their reasons, a record already stored is counted unchanged, and the
+    result reconciles like a file's. The batch is named
+    ``api:<table>:<digest of the records>``, so sending the same records
+    again replaces, rather than repeats, their quarantine rows.
     """
     table = TABLES_BY_NAME.get(table_name)
     if table is None:
         raise IngestError(f"unknown table {table_name!r}; known: {', '.join(sorted(TABLES_BY_NAME))}")
-    lines = [json.dumps(record, ensure_ascii=False, default=str) for record in records]
+    lines = [r if isinstance(r, str) else json.dumps(r, ensure_ascii=False, default=str) for r in records]
     sha = hashlib.sha256("\n".join(lines).encode()).hexdigest()
     origin = Path(f"api:{table.name}:{sha[:16]}")
     result = FileResult(file=origin, table=table.name)
 
     def read() -> Source:
-        source = json_lines_source(con, pa.array(lines, pa.string()), origin, table, _SRC)
+        source = json_lines_source(con, pa.array(lines, pa.string()), origin, table, _SRC, records=True)
         stage(con, source, table, _STAGE)
         return source
 

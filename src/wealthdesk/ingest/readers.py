@@ -60,8 +60,14 @@ def quote_str(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def match_columns(path: Path, table: Table, available: list[str], notes: list[str]) -> dict[str, str]:
-    """Map schema column → source column name (by name or alias, case-insensitive)."""
+def match_columns(
+    path: Path, table: Table, available: list[str], notes: list[str], refuse_missing: bool = True
+) -> dict[str, str]:
+    """Map schema column → source column name (by name or alias, case-insensitive).
+
+    A required column no source column maps to refuses the whole file, unless
+    ``refuse_missing`` is off (records sent one by one: each then lacks a value).
+    """
     by_lower = {name.strip().lower(): name for name in available}
     mapping: dict[str, str] = {}
     for column in table.columns:
@@ -70,7 +76,7 @@ def match_columns(path: Path, table: Table, available: list[str], notes: list[st
                 mapping[column.name] = by_lower[candidate.lower()]
                 break
     missing = [c for c in table.required_columns if c not in mapping]
-    if missing:
+    if missing and refuse_missing:
         raise IngestError(
             f"{path}: missing required column(s) {', '.join(missing)} for table {table.name}; "
             f"the file has {', '.join(available) or 'no columns'}. Nothing was loaded from this file."
@@ -188,12 +194,20 @@ def read_jsonl(con: duckdb.DuckDBPyConnection, path: Path, table: Table, encodin
 
 
 def json_lines_source(
-    con: duckdb.DuckDBPyConnection, lines: pa.Array, path: Path, table: Table, name: str, encoding: str | None = None
+    con: duckdb.DuckDBPyConnection,
+    lines: pa.Array,
+    path: Path,
+    table: Table,
+    name: str,
+    encoding: str | None = None,
+    records: bool = False,
 ) -> Source:
     """One JSON object per element of ``lines`` (line numbers from 1) as a Source named ``name``.
 
-    Serves JSONL files and records handed over by the Python API or HTTP
-    intake alike; ``path`` names the origin in error messages.
+    Serves JSONL files and (``records=True``) records handed over by the
+    Python API or HTTP intake, where a required field absent from every
+    record is a missing value of each (quarantined), not a malformed file.
+    ``path`` names the origin in error messages.
     """
     numbers = pa.array(np.arange(1, len(lines) + 1), pa.int64())
     keep = pc.not_equal(pc.utf8_trim_whitespace(lines), "")
@@ -222,8 +236,8 @@ def json_lines_source(
         ).fetchall()
     ]
     notes: list[str] = []
-    mapping = match_columns(path, table, keys, notes)
-    columns: dict[str, tuple[str, str]] = {}
+    mapping = match_columns(path, table, keys, notes, refuse_missing=not records)
+    columns: dict[str, tuple[str, str]] = {c: ("NULL", "VARCHAR") for c in table.required_columns}
     for col, key in mapping.items():
         json_path = quote_str('$."' + key.replace('"', '\\"') + '"')
         if table.column(col).type is ColumnType.STRING_LIST:

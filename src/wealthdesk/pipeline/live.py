@@ -34,6 +34,7 @@ from typing import Any
 
 import duckdb
 import ibis
+import pyarrow as pa
 
 from wealthdesk.errors import WealthdeskError
 from wealthdesk.ingest.load import ingest_records
@@ -67,13 +68,39 @@ class LiveError(WealthdeskError):
 
 @dataclass
 class LiveReport:
-    """What one feed did: the intake's counts, the clients updated, the chat mentions found."""
+    """What one feed did: the intake's counts, why records were quarantined, the clients updated, the mentions."""
 
     intake: FileResult
+    quarantined: list[str] = field(default_factory=list)  # "record N: reason", one per quarantined record
     customers: list[str] = field(default_factory=list)
     mentions: int = 0
     profiles_updated: int = 0
     seconds: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        intake = self.intake.to_dict()
+        return {
+            "table": intake["table"],
+            "batch_id": intake["batch_id"],
+            **{k: intake[k] for k in ("rows_read", "rows_loaded", "rows_unchanged", "rows_quarantined", "error")},
+            "quarantined": self.quarantined,
+            "customers": self.customers,
+            "mentions": self.mentions,
+            "profiles_updated": self.profiles_updated,
+            "seconds": round(self.seconds, 4),
+        }
+
+
+def render_live_report(report: LiveReport) -> str:
+    """One feed in a line or a few: counts (or the error), the clients updated, the time, why records were refused."""
+    intake = report.intake
+    text = intake.error or (
+        f"loaded {intake.rows_loaded}, unchanged {intake.rows_unchanged}, quarantined {intake.rows_quarantined}"
+    )
+    if report.customers:
+        text += f"; client {', '.join(report.customers)}: {report.mentions} mention(s)"
+    text += f" ({report.seconds * 1000:,.0f} ms)"
+    return text + "".join(f"\n  {reason}" for reason in report.quarantined)
 
 
 class _LiveRows:
@@ -133,6 +160,9 @@ class LiveUpdater:
             con.execute(f"CREATE OR REPLACE TEMP TABLE _wd_live_{table} AS SELECT * FROM {table} LIMIT 0")
         con.execute(f"CREATE OR REPLACE TEMP TABLE {_CUSTOMERS} (customer_id VARCHAR)")
         ensure_tables(con)
+        # DuckDB imports pandas on the first Arrow table registered (seconds here): now, not in the first feed
+        con.register("_wd_warm_up", pa.table({"x": [1]}))
+        con.unregister("_wd_warm_up")
         self.backend = ibis.duckdb.from_connection(con)
         self.new = _LiveRows(self.backend)
         messages = client_messages(self.new)
@@ -152,13 +182,21 @@ class LiveUpdater:
         found = self.con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND NOT temporary", [name])
         return bool(found.fetchall()[0][0])
 
-    def feed(self, table: str, records: Sequence[Mapping[str, Any]]) -> LiveReport:
-        """Load ``records`` into ``table`` (wecom_messages or app_events) and update the clients they concern."""
+    def feed(self, table: str, records: Sequence[Mapping[str, Any] | str]) -> LiveReport:
+        """Load ``records`` into ``table`` (wecom_messages or app_events) and update the clients they concern.
+
+        A record is a mapping or its JSON text, as :func:`~wealthdesk.ingest.load.ingest_records` takes.
+        """
         if table not in LIVE_TABLES:
             raise LiveError(f"live intake takes {' or '.join(LIVE_TABLES)}, not {table!r}")
         started = time.perf_counter()
         intake = ingest_records(self.con, table, records)
         report = LiveReport(intake=intake)
+        if intake.rows_quarantined:
+            found = self.con.execute(
+                "SELECT line, reason FROM _quarantine WHERE batch_id = ? ORDER BY line", [intake.batch_id]
+            ).fetchall()
+            report.quarantined = [f"record {line}: {reason}" for line, reason in found]
         if intake.error is None and intake.batch_id is not None and intake.rows_loaded + intake.rows_updated:
             self.con.execute("BEGIN TRANSACTION")
             try:
