@@ -39,6 +39,9 @@ test: $(VENV)/.installed-dev ## Run the test suite
 
 bench: $(VENV)/.installed-dev ## Benchmarks on a 1M-customer brokerage (BENCH_CUSTOMERS=… to resize)
 	$(BIN)/python benchmarks/bench_foundation.py --customers $(BENCH_CUSTOMERS)
+	$(BIN)/python benchmarks/bench_chat_tags.py --customers $(BENCH_CUSTOMERS) --keep
+	$(BIN)/python benchmarks/bench_engines.py --customers $(BENCH_CUSTOMERS)
+	$(BIN)/python benchmarks/bench_live.py --customers $(BENCH_CUSTOMERS)
 
 lint: $(VENV)/.installed-dev ## ruff (lint + format check) and the docs drift check
 	$(BIN)/ruff check src tests benchmarks
