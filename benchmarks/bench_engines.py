@@ -16,7 +16,6 @@ Usage: python benchmarks/bench_engines.py [--customers 1000000] [--spark-master 
 
 from __future__ import annotations
 
-import argparse
 import os
 import time
 from pathlib import Path
@@ -25,7 +24,7 @@ import duckdb
 from rich.console import Console
 from rich.table import Table
 
-from kept_store import kept_store, remove_store, working_copy
+from kept_store import kept_store, remove_store, store_arguments, working_copy
 from wealthdesk.pipeline.engines import SparkEngine
 from wealthdesk.pipeline.run import RunReport, run_pipeline
 from wealthdesk.segments.definitions import known_tags, save_segment
@@ -42,10 +41,7 @@ def prepared(kept: Path, name: str) -> duckdb.DuckDBPyConnection:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--customers", type=int, default=1_000_000)
-    parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--workdir", type=Path, default=Path("benchmarks/out"))
+    parser = store_arguments(__doc__)
     parser.add_argument("--spark-master", default="local[2]")
     parser.add_argument("--spark-memory", default="8g", help="Spark driver memory (local mode runs in the driver)")
     args = parser.parse_args()

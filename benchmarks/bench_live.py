@@ -13,17 +13,15 @@ Usage: python benchmarks/bench_live.py [--customers 1000000] [--feeds 200] [--no
 
 from __future__ import annotations
 
-import argparse
 import random
 import statistics
 import time
-from pathlib import Path
 
 import duckdb
 from rich.console import Console
 from rich.table import Table
 
-from kept_store import kept_store, remove_store, working_copy
+from kept_store import kept_store, remove_store, store_arguments, working_copy
 from wealthdesk.pipeline.live import LiveUpdater
 from wealthdesk.pipeline.run import run_pipeline
 
@@ -38,10 +36,7 @@ def percentiles(samples: list[float]) -> dict[str, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--customers", type=int, default=1_000_000)
-    parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--workdir", type=Path, default=Path("benchmarks/out"))
+    parser = store_arguments(__doc__)
     parser.add_argument("--feeds", type=int, default=200, help="records fed per kind, one per call")
     parser.add_argument("--no-batch", action="store_true", help="skip timing the batch alternative")
     args = parser.parse_args()

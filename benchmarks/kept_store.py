@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import shutil
 from pathlib import Path
 
@@ -11,6 +12,15 @@ from wealthdesk.config import load_settings
 from wealthdesk.demo import generate_brokerage
 from wealthdesk.ingest import ingest_path
 from wealthdesk.store import open_store
+
+
+def store_arguments(description: str | None) -> argparse.ArgumentParser:
+    """An argument parser with the options every store benchmark takes: --customers, --seed, --workdir."""
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--customers", type=int, default=1_000_000)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--workdir", type=Path, default=Path("benchmarks/out"))
+    return parser
 
 
 def kept_store(workdir: Path, customers: int, seed: int, console: Console) -> Path:
