@@ -33,7 +33,6 @@ from typing import Any
 
 import duckdb
 import ibis
-import numpy as np
 import pyarrow as pa
 
 from wealthdesk.governance.masking import mask_free_text
@@ -137,24 +136,41 @@ def ensure_tables(con: duckdb.DuckDBPyConnection) -> bool:
     return same
 
 
-def evidence_batch(batch: pa.RecordBatch, matcher: KeywordMatcher) -> pa.Table:
-    """Evidence rows for one batch of client messages (msgid, msgtime, content, customer_id)."""
-    found = matcher.match(batch.column("content"))
-    take = pa.array(found.row, pa.int64())
-    names = np.array([t.name for t in matcher.dictionary.tags], dtype=object)
-    return pa.table(
-        {
-            "customer_id": batch.column("customer_id").take(take),
-            "tag": pa.array(names[found.tag].tolist() if len(found.tag) else [], pa.string()),
-            "keyword": pa.array(found.keyword, pa.string()),
-            "msgid": batch.column("msgid").take(take),
-            "msgtime": batch.column("msgtime").take(take),
-            "position": pa.array(found.start, pa.int32()),
-            "length": pa.array(found.end - found.start, pa.int32()),
-            "negated": pa.array(found.negated, pa.bool_()),
-            "dictionary_version": pa.array([matcher.dictionary.version] * len(found.row), pa.string()),
+def evidence_batch(
+    batch: pa.RecordBatch, matcher: KeywordMatcher, terminated: bool = False, encoded: bool = False
+) -> pa.Table:
+    """Evidence rows for one batch of client messages (msgid, msgtime, content, customer_id).
+
+    ``terminated``: every content ends with a newline (:func:`messages_query`
+    adds it). No Python object per mention: every column is Arrow, and the
+    columns repeated from the batch or the dictionary are dictionary arrays
+    (indexes into the batch's column or the names) — plain strings unless
+    ``encoded``, kept as they are for DuckDB, which reads them without a copy
+    per mention (Spark's ``mapInArrow`` wants plain types).
+    """
+    found = matcher.match(batch.column("content"), terminated=terminated).columns()
+    rows = found["row"]
+
+    def repeated(name: str) -> pa.DictionaryArray:
+        return pa.DictionaryArray.from_arrays(rows, batch.column(name))
+
+    columns = {
+        "customer_id": repeated("customer_id"),
+        "tag": found["tag"],
+        "keyword": found["keyword"],
+        "msgid": repeated("msgid"),
+        "msgtime": repeated("msgtime"),
+        "position": found["position"],
+        "length": found["length"],
+        "negated": found["negated"],
+        "dictionary_version": found["dictionary_version"],
+    }
+    if not encoded:
+        columns = {
+            name: column.dictionary_decode() if isinstance(column, pa.DictionaryArray) else column
+            for name, column in columns.items()
         }
-    )
+    return pa.Table.from_arrays(list(columns.values()), names=list(columns))
 
 
 class EvidenceMapper:
@@ -207,8 +223,14 @@ def _write_evidence(con: duckdb.DuckDBPyConnection, msgids: pa.Array, evidence: 
 
 
 def messages_query(messages: Any) -> str:
-    """The SQL that :func:`tag_messages` reads, for ``messages`` (an Ibis table of :func:`client_messages`)."""
-    return sql(messages.select("msgid", "msgtime", "content", "customer_id"))
+    """The SQL that :func:`tag_messages` reads, for ``messages`` (an Ibis table of :func:`client_messages`).
+
+    Each content comes with a newline at the end: the matcher scans a batch as
+    one text with the messages separated by newlines, and the Arrow buffer
+    DuckDB hands over is then that text already (no copy).
+    """
+    line = messages.content + "\n"
+    return sql(messages.select("msgid", "msgtime", content=line, customer_id=messages.customer_id))
 
 
 def tag_messages(
@@ -222,6 +244,8 @@ def tag_messages(
 ) -> None:
     """Match the messages ``query`` (a :func:`messages_query`) reads and store their evidence.
 
+    The query ends each content with a newline, and the evidence goes to
+    DuckDB dictionary-encoded (see :func:`evidence_batch`).
     ``replace=False`` skips looking for earlier evidence (the table was emptied for a full run).
     ``stream`` reads through a second connection, batch by batch, while this
     one writes; ``stream=False`` reads everything first on this connection,
@@ -232,10 +256,10 @@ def tag_messages(
     else:
         batches = con.sql(query).to_arrow_table().to_batches(batch_rows)
     for batch in batches:
-        evidence = evidence_batch(batch, matcher)
+        evidence = evidence_batch(batch, matcher, terminated=True, encoded=True)
         report.messages += batch.num_rows
         report.mentions += evidence.num_rows
-        report.negated += int(np.count_nonzero(evidence.column("negated").to_numpy(zero_copy_only=False)))
+        report.negated += sum(chunk.true_count for chunk in evidence.column("negated").chunks)
         _write_evidence(con, batch.column("msgid"), evidence, replace)
 
 
