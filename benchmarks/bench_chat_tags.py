@@ -13,17 +13,13 @@ Usage: python benchmarks/bench_chat_tags.py --customers 1000000 [--keep] [--base
 
 from __future__ import annotations
 
-import argparse
-import shutil
 import time
-from pathlib import Path
 
 import ibis
 from rich.console import Console
 
+from kept_store import kept_store, remove_store, store_arguments
 from wealthdesk.config import load_settings
-from wealthdesk.demo import generate_brokerage
-from wealthdesk.ingest import ingest_path
 from wealthdesk.store import open_store
 from wealthdesk.tags.chat_tags import client_messages, run_chat_tags, sql
 from wealthdesk.tags.dictionary import load_keyword_dictionary, spellings
@@ -42,22 +38,12 @@ def naive_tagging(texts: list[str], patterns: list[tuple[str, str]]) -> int:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--customers", type=int, default=1_000_000)
-    parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--workdir", type=Path, default=Path("benchmarks/out"))
+    parser = store_arguments(__doc__)
     parser.add_argument("--baseline-rows", type=int, default=200_000, help="messages for the naive loop")
     parser.add_argument("--keep", action="store_true", help="keep the store for the next run")
     args = parser.parse_args()
 
-    store = args.workdir / f"chat-store-{args.customers}.duckdb"
-    if not store.exists():
-        data = args.workdir / f"chat-brokerage-{args.customers}"
-        console.rule(f"Generating and ingesting {args.customers:,} customers")
-        generate_brokerage(data, customers=args.customers, seed=args.seed)
-        with open_store(load_settings(store=store)) as con:
-            ingest_path(con, data)
-        shutil.rmtree(data, ignore_errors=True)
+    store = kept_store(args.workdir, args.customers, args.seed, console)
 
     dictionary = load_keyword_dictionary()
     patterns = [(s, t.name) for t in dictionary.tags for w in t.keywords for s in spellings(w)]
@@ -84,8 +70,7 @@ def main() -> None:
     console.print(f"ratio ours / naive: {ours / naive:,.1f}×")
 
     if not args.keep:
-        for path in (store, store.with_name(store.name + ".wal")):
-            path.unlink(missing_ok=True)
+        remove_store(store)
 
 
 if __name__ == "__main__":
