@@ -89,6 +89,8 @@ def main() -> None:
         )
     table.add_row("total", "", f"{totals['duckdb']:,.1f}", f"{totals['spark']:,.1f} (+ {publish:,.1f} publish)")
     console.print(table)
+    same = reports["duckdb"].rows == reports["spark"].rows
+    console.print(f"same row counts in every output table on both engines: {'yes' if same else 'NO'}")
     ratio = totals["spark"] / totals["duckdb"]
     with_publish = (totals["spark"] + publish) / totals["duckdb"]
     console.print(
