@@ -187,3 +187,11 @@ def test_the_feed_command_reads_records_line_by_line(con, tmp_path: Path) -> Non
     assert [r["line"] for r in reports] == [1, 3]  # the empty line is skipped
     assert reports[0]["customers"] == [customer_id] and reports[0]["mentions"] == 1
     assert reports[1]["rows_quarantined"] == 1 and reports[1]["quarantined"] == ["record 1: not valid JSON"]
+
+
+def test_an_evidence_table_of_an_older_layout_makes_the_next_run_retag_everything(con) -> None:
+    con.execute("DROP TABLE keyword_tag_evidence")
+    con.execute("CREATE TABLE keyword_tag_evidence (customer_id VARCHAR, snippet VARCHAR)")  # an older layout
+    LiveUpdater(con)
+    report = run_chat_tags(con, load_keyword_dictionary())
+    assert report.full and report.messages > 1000

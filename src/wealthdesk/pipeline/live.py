@@ -49,6 +49,7 @@ from wealthdesk.tags.chat_tags import (
     ChatTagReport,
     client_messages,
     ensure_tables,
+    forget_state,
     keyword_tags,
     messages_query,
     sql,
@@ -159,7 +160,8 @@ class LiveUpdater:
         for table in LIVE_TABLES:
             con.execute(f"CREATE OR REPLACE TEMP TABLE _wd_live_{table} AS SELECT * FROM {table} LIMIT 0")
         con.execute(f"CREATE OR REPLACE TEMP TABLE {_CUSTOMERS} (customer_id VARCHAR)")
-        ensure_tables(con)
+        if not ensure_tables(con):  # evidence of an older layout was dropped: the next run must re-tag all
+            forget_state(con)
         # DuckDB imports pandas on the first Arrow table registered (seconds here): now, not in the first feed
         con.register("_wd_warm_up", pa.table({"x": [1]}))
         con.unregister("_wd_warm_up")

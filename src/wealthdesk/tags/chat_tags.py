@@ -201,8 +201,13 @@ def newest_message_batch(con: duckdb.DuckDBPyConnection) -> int:
 
 def record_state(con: duckdb.DuckDBPyConnection, dictionary_version: str, last_batch_id: int) -> None:
     """Remember which dictionary tagged the messages, and up to which ingest batch."""
-    con.execute(f"DELETE FROM {STATE_TABLE}")
+    forget_state(con)
     con.execute(f"INSERT INTO {STATE_TABLE} VALUES (?, ?, now()::TIMESTAMP)", [dictionary_version, last_batch_id])
+
+
+def forget_state(con: duckdb.DuckDBPyConnection) -> None:
+    """Forget what was tagged: the next run re-tags every message."""
+    con.execute(f"DELETE FROM {STATE_TABLE}")
 
 
 def sql(expr: Any) -> str:
