@@ -19,8 +19,9 @@ from typer.testing import CliRunner
 
 from wealthdesk.cli import app
 from wealthdesk.pipeline.engines import SparkEngine
-from wealthdesk.pipeline.run import RunReport, run_pipeline
+from wealthdesk.pipeline.run import PipelineError, RunReport, run_pipeline
 from wealthdesk.segments.definitions import known_tags, save_segment
+from wealthdesk.store.duckdb_store import create_tables
 from wealthdesk.store.spark import local_spark
 from wealthdesk.tags.chat_tags import newest_message_batch, run_chat_tags
 from wealthdesk.tags.dictionary import load_keyword_dictionary
@@ -120,3 +121,14 @@ def test_the_cli_runs_on_spark_and_leaves_no_lake_behind(stores, demo: DemoStore
             left, right = table_rows(duck, table), table_rows(con, table)
             assert len(left) == len(right)
             assert all(same(a, b) for x, y in zip(left, right, strict=True) for a, b in zip(x, y, strict=True))
+
+
+def test_a_failed_spark_run_leaves_no_copy_of_the_data_behind(stores, tmp_path: Path) -> None:
+    con = duckdb.connect(str(tmp_path / "empty.duckdb"))
+    create_tables(con)
+    engine = SparkEngine(con, local_spark(), tmp_path / "lake")
+    assert (tmp_path / "lake" / "in" / "customers.parquet").exists()
+    assert (tmp_path / "lake").stat().st_mode & 0o077 == 0, "the lake holds personal data: its owner's only"
+    with pytest.raises(PipelineError, match="no holdings snapshot"):
+        run_pipeline(con, engine=engine)
+    assert not (tmp_path / "lake").exists()

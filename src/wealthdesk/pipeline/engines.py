@@ -84,6 +84,9 @@ class Engine(Protocol):
     def finish(self) -> None:
         """Make the run's outputs visible in the store."""
 
+    def close(self) -> None:
+        """Remove what the engine made for the run (called whether the run succeeded or not)."""
+
 
 def spark_engine(con: duckdb.DuckDBPyConnection, master: str, lake: Path) -> SparkEngine:
     """A :class:`SparkEngine` on a SparkSession at ``master`` (``local[N]``, or a cluster's URL)."""
@@ -128,13 +131,18 @@ class DuckDBEngine:
     def finish(self) -> None:
         return None
 
+    def close(self) -> None:
+        return None
+
 
 class SparkEngine:
     """Spark over a Parquet lake in ``lake`` (sources in ``lake/in``, outputs in ``lake/out``).
 
     ``spark`` is a live SparkSession (``wealthdesk.store.spark.local_spark()``
-    for one machine). The lake folder is the engine's own: it is emptied first
-    and removed once the outputs are in the store.
+    for one machine). The lake folder is the engine's own: it is emptied
+    first, readable by its owner only (it holds a copy of the store's data,
+    personal data included), and removed when the run ends, whether it
+    succeeded or not.
     """
 
     name = "spark"
@@ -144,6 +152,7 @@ class SparkEngine:
         self.spark = spark
         self.lake = Path(lake)
         shutil.rmtree(self.lake, ignore_errors=True)
+        self.lake.mkdir(mode=0o700, parents=True)
         publish_to_spark(con, spark, self.lake / "in", PIPELINE_SOURCES)
         self.backend = ibis.pyspark.connect(spark)
         self._outputs: dict[str, ibis.Schema] = {}
@@ -200,4 +209,6 @@ class SparkEngine:
         except BaseException:
             self.con.execute("ROLLBACK")
             raise
+
+    def close(self) -> None:
         shutil.rmtree(self.lake, ignore_errors=True)  # a copy of the store's data: not left lying about

@@ -22,13 +22,13 @@ from wealthdesk.pipeline.engines import DuckDBEngine, Engine
 from wealthdesk.profiles.build import ProfileRules, build_profiles, latest_snapshot
 from wealthdesk.profiles.history import HISTORY_SCHEMA, HISTORY_TABLE, next_history
 from wealthdesk.progress import NULL_REPORTER, Reporter
-from wealthdesk.segments.definitions import get_segment, list_segments, tag_names
+from wealthdesk.segments.definitions import Segment, get_segment, list_segments, tag_names
 from wealthdesk.segments.membership import MEMBERS_TABLE, all_segment_members
 from wealthdesk.tags.assign import TAGS_TABLE, assign_rule_tags
 from wealthdesk.tags.chat_tags import EVIDENCE_TABLE, ChatTagReport
 from wealthdesk.tags.chat_tags import TAGS_TABLE as KEYWORD_TAGS_TABLE
-from wealthdesk.tags.dictionary import load_keyword_dictionary
-from wealthdesk.tags.rules import load_tag_rules
+from wealthdesk.tags.dictionary import KeywordDictionary, load_keyword_dictionary
+from wealthdesk.tags.rules import TagBook, load_tag_rules
 
 PROFILES_TABLE = "profiles"
 
@@ -100,13 +100,29 @@ def run_pipeline(
     tags = tag_names(book, dictionary)
     segments = [get_segment(con, name, tags) for name, *_ in list_segments(con)]
     engine = engine or DuckDBEngine(con)
+    try:
+        report = _run_stages(engine, as_of, rules, book, dictionary, segments, full, reporter)
+    finally:
+        engine.close()
+    return report
+
+
+def _run_stages(
+    engine: Engine,
+    as_of: date | None,
+    rules: ProfileRules | None,
+    book: TagBook,
+    dictionary: KeywordDictionary,
+    segments: list[Segment],
+    full: bool,
+    reporter: Reporter,
+) -> RunReport:
     backend = engine.backend
     as_of = as_of or (rules.as_of if rules else None) or default_as_of(backend)
     rules = ProfileRules(as_of=as_of) if rules is None else replace(rules, as_of=as_of)
     report = RunReport(as_of=as_of, tag_version=book.version, engine=engine.name)
     reporter.start("pipeline", 6)
     stages = _Stages(engine, report, reporter)
-
     profiles = stages.write(PROFILES_TABLE, build_profiles(backend, rules))
     stages.write(HISTORY_TABLE, next_history(engine.previous(HISTORY_TABLE, HISTORY_SCHEMA), profiles, as_of))
     stages.write(TAGS_TABLE, assign_rule_tags(profiles, book, as_of))
