@@ -1,0 +1,1 @@
+"""Customer value: lifetime value (BG/NBD + Gamma-Gamma), acquisition and maintenance cost, efficiency."""
