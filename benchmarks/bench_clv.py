@@ -25,7 +25,7 @@ from rich.console import Console
 from rich.table import Table
 
 from kept_store import kept_store, store_arguments
-from wealthdesk.value.clv import fit_bgnbd, fit_gamma_gamma
+from wealthdesk.value.clv import bgnbd_log_likelihood, fit_bgnbd, fit_gamma_gamma
 from wealthdesk.value.summary import clv_summary
 
 console = Console(width=150)
@@ -65,6 +65,12 @@ def compare(title: str, x: np.ndarray, t_x: np.ndarray, big_t: np.ndarray, m_x: 
         row = [name, f"{value:.6g}", f"{their[name]:.6g}", f"{difference:.2e}"]
         table.add_row(*row, *([f"{PUBLISHED[name]}"] if published else []))
     console.print(table)
+    theirs_ll = float(
+        np.sum(bgnbd_log_likelihood(np.array([their[k] for k in ("r", "alpha", "a", "b")]), x, t_x, big_t))
+    )
+    console.print(
+        f"BG/NBD log-likelihood: ours {ours_bg.log_likelihood:,.2f}, at lifetimes' parameters {theirs_ll:,.2f}"
+    )
     console.print(
         f"{len(x):,} clients: BG/NBD ours {ours_bg_s:.2f} s vs lifetimes {their_bg_s:.2f} s "
         f"({their_bg_s / ours_bg_s:.1f}×); Gamma-Gamma ours {ours_gg_s:.2f} s vs lifetimes {their_gg_s:.2f} s "
