@@ -237,7 +237,8 @@ def json_lines_source(
     ]
     notes: list[str] = []
     mapping = match_columns(path, table, keys, notes, refuse_missing=not records)
-    columns: dict[str, tuple[str, str]] = {c: ("NULL", "VARCHAR") for c in table.required_columns}
+    # records: a required field no record has is a missing value of each (files were refused above)
+    columns: dict[str, tuple[str, str]] = {c: ("NULL", "VARCHAR") for c in table.required_columns} if records else {}
     for col, key in mapping.items():
         json_path = quote_str('$."' + key.replace('"', '\\"') + '"')
         if table.column(col).type is ColumnType.STRING_LIST:

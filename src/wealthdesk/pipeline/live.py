@@ -39,6 +39,7 @@ import pyarrow as pa
 from wealthdesk.errors import WealthdeskError
 from wealthdesk.ingest.load import ingest_records
 from wealthdesk.ingest.report import FileResult
+from wealthdesk.pipeline.run import PROFILES_TABLE
 from wealthdesk.profiles import facts
 from wealthdesk.profiles.build import conform
 from wealthdesk.profiles.columns import PROFILES
@@ -58,7 +59,6 @@ from wealthdesk.tags.chat_tags import (
 from wealthdesk.tags.dictionary import KeywordDictionary, load_keyword_dictionary
 from wealthdesk.tags.matcher import KeywordMatcher
 
-PROFILES_TABLE = PROFILES.name
 LIVE_TABLES = ("wecom_messages", "app_events")
 _CUSTOMERS = "_wd_live_customers"  # temp table: the clients the current feed concerns
 

@@ -20,6 +20,7 @@ import duckdb
 from wealthdesk.errors import WealthdeskError
 from wealthdesk.pipeline.engines import DuckDBEngine, Engine
 from wealthdesk.profiles.build import ProfileRules, build_profiles, latest_snapshot
+from wealthdesk.profiles.columns import PROFILES
 from wealthdesk.profiles.history import HISTORY_SCHEMA, HISTORY_TABLE, next_history
 from wealthdesk.progress import NULL_REPORTER, Reporter
 from wealthdesk.segments.definitions import Segment, get_segment, list_segments, tag_names
@@ -30,7 +31,7 @@ from wealthdesk.tags.chat_tags import TAGS_TABLE as KEYWORD_TAGS_TABLE
 from wealthdesk.tags.dictionary import KeywordDictionary, load_keyword_dictionary
 from wealthdesk.tags.rules import TagBook, load_tag_rules
 
-PROFILES_TABLE = "profiles"
+PROFILES_TABLE = PROFILES.name
 
 
 class PipelineError(WealthdeskError):
