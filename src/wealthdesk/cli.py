@@ -398,6 +398,10 @@ def segment_members_command(
     )
 
 
+report_app = typer.Typer(help="Analyst reports: fund retention, reassurance list, customer value.", no_args_is_help=True)
+app.add_typer(report_app, name="report")
+
+
 @app.command()
 def demo(
     out: Annotated[Path, typer.Option("--out", help="Folder for the generated export files.")] = Path("demo-data"),
