@@ -154,7 +154,9 @@ def _redemptions(d: Path, w: Any) -> None:
     redeemed = np.zeros(fp.n, bool)
     redeemed[fills.position[in_sell]] = True
     cid = acc.customer[fp.account]
-    opened = np.where(fp.opened_on >= 0, cal.days[np.clip(book.fund_opened_on, 0, cal.n - 1)], np.datetime64("NaT"))
+    # non-legacy positions open on their first subscription (day index ≥ n: never subscribed, never held)
+    bought = book.fund_opened_on < cal.n
+    opened = np.where(bought, cal.days[np.clip(book.fund_opened_on, 0, cal.n - 1)], np.datetime64("NaT"))
     opened = np.where(fp.legacy, cal.days[0] + book.fund_opened_on.astype("timedelta64[D]"), opened)
     pq.write_table(
         pa.table(

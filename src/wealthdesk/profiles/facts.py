@@ -68,15 +68,24 @@ def permissions(backend: Any, period: Period) -> Any:
     )
 
 
-def _crowded_funds(backend: Any, period: Period) -> Any:
-    """Funds whose latest disclosed top holdings (by the as-of date) are ≥ 20% crowded stocks."""
+def crowded_weights(backend: Any, as_of: date) -> Any:
+    """fund_code → crowded_weight: the share of net assets in crowded stocks in the latest disclosure by ``as_of``.
+
+    Only funds that disclosed top holdings by then have a row (money and bond
+    funds disclose no stocks: no row, read as no exposure).
+    """
     top = backend.table("fund_top_holdings")
-    top = top.filter(top.report_date <= period.as_of)
+    top = top.filter(top.report_date <= as_of)
     latest = top.group_by("fund_code").aggregate(latest_report=top.report_date.max())
     secs = backend.table("securities").select(code="code", crowded="crowded")
     rows = top.join(latest, [top.fund_code == latest.fund_code, top.report_date == latest.latest_report])
     rows = rows.join(secs, rows.code == secs.code)
-    weights = rows.group_by("fund_code").aggregate(crowded_weight=_sum_if(rows.crowded, rows.weight))
+    return rows.group_by("fund_code").aggregate(crowded_weight=_sum_if(rows.crowded, rows.weight.cast("float64")))
+
+
+def _crowded_funds(backend: Any, period: Period) -> Any:
+    """Funds whose latest disclosed top holdings (by the as-of date) are ≥ 20% crowded stocks."""
+    weights = crowded_weights(backend, period.as_of)
     return weights.filter(weights.crowded_weight >= CROWDED_FUND_WEIGHT).select("fund_code", crowded_fund=True)
 
 
