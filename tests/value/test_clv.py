@@ -62,6 +62,19 @@ def test_expected_purchases_agree_with_lifetimes(bgnbd, summary) -> None:
         np.testing.assert_allclose(bgnbd.expected_purchases(t, x, t_x, big_t), np.asarray(expected), rtol=1e-8)
 
 
+def test_probability_alive_agrees_with_lifetimes(bgnbd, summary) -> None:
+    """P(alive) (FHL 2005 eq. 13; Fader & Hardie's 2008 note) against lifetimes' conditional_probability_alive."""
+    from lifetimes import BetaGeoFitter
+
+    theirs = BetaGeoFitter()
+    theirs.params_ = {"r": bgnbd.r, "alpha": bgnbd.alpha, "a": bgnbd.a, "b": bgnbd.b}
+    x, t_x, big_t = summary["frequency"], summary["recency"], summary["T"]
+    ours = bgnbd.probability_alive(x, t_x, big_t)
+    np.testing.assert_allclose(ours, np.asarray(theirs.conditional_probability_alive(x, t_x, big_t)), rtol=1e-10)
+    assert np.all(ours[x == 0] == 1.0)  # no repeat purchase: no chance yet to drop out
+    assert 0.0 < ours.min() < 0.1  # long-silent repeat buyers are very probably gone
+
+
 def test_lifetime_value_is_each_periods_purchases_valued_and_discounted(bgnbd) -> None:
     spend = fit_gamma_gamma(*(np.array(v) for v in ([1, 2, 5, 3], [10.0, 30.0, 20.0, 25.0])))
     x, t_x, big_t, m_x = (

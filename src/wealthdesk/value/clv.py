@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy.optimize import minimize
-from scipy.special import betaln, gammaln, hyp2f1
+from scipy.special import betaln, expit, gammaln, hyp2f1
 
 from wealthdesk.errors import WealthdeskError
 
@@ -61,6 +61,24 @@ class BgNbd:
             x > 0, a / np.maximum(b + x - 1.0, 1e-12) * ((alpha + big_t) / (alpha + t_x)) ** (r + x), 0.0
         )
         return numerator / (1.0 + dropped)
+
+    def probability_alive(self, x: np.ndarray, t_x: np.ndarray, big_t: np.ndarray) -> np.ndarray:
+        """P(a client with history (x, t_x, T) is still alive at T).
+
+        FHL 2005, equation (13) and its appendix; Fader & Hardie, "Computing
+        P(alive) using the BG/NBD model" (2008):
+        1 / (1 + [x > 0] · a / (b + x − 1) · ((α + T) / (α + t_x))^(r + x)). A client
+        with no repeat purchase is alive with probability 1: in BG/NBD a client
+        can only drop out right after a purchase, and the first one is not
+        modelled.
+        """
+        r, alpha, a, b = self.r, self.alpha, self.a, self.b
+        x, t_x, big_t = (np.asarray(v, dtype=float) for v in (x, t_x, big_t))
+        with np.errstate(divide="ignore", over="ignore"):
+            log_odds = (
+                np.log(a) - np.log(np.maximum(b + x - 1.0, 1e-300)) + (r + x) * np.log((alpha + big_t) / (alpha + t_x))
+            )
+        return np.where(x > 0, expit(-log_odds), 1.0)
 
 
 @dataclass(frozen=True)

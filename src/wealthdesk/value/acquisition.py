@@ -1,0 +1,75 @@
+"""Customer acquisition cost (CAC) per campaign, per channel and per client.
+
+**Attribution rule.** A client is credited to the campaign named in
+``customers.acquisition_campaign_id``: the campaign the account-opening
+system credited when the client registered (the channel QR code scanned, the
+ad or referral link followed). One client, one campaign, no fractional or
+multi-touch credit; this is how the brokerage's own books attribute openings.
+
+- **Per campaign**: CAC = campaign cost ÷ clients crediting it. Every client
+  who names the campaign counts, whenever they registered, so a campaign's
+  unit cost does not change with the as-of date. Acquisition campaigns no
+  client names are listed with their cost and no CAC: spend that bought no
+  one is shown, not hidden.
+- **Per client**: the CAC of the client's campaign. A client with no campaign
+  gets the configurable unit cost of their acquisition channel, default 0
+  for every channel: organic channels (branch walk-ins, app sign-ups) cost
+  nothing extra, and for paid channels the data hold no cost for clients
+  who came outside a recorded campaign (often years before the data start),
+  so none is invented. Set your own per channel.
+- **Per channel**: the clients' CACs summed and averaged by acquisition
+  channel (in ``efficiency.py``), so channel figures reconcile with the
+  per-client ones by construction.
+
+Ibis throughout, so it runs on DuckDB and Spark like the rest of the pipeline.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import ibis
+
+from wealthdesk.schema.columns import ACQUISITION_CHANNELS
+
+
+@dataclass(frozen=True)
+class AcquisitionRules:
+    """Unit cost (CNY) of a client who came through a channel without a campaign; 0 for unlisted channels."""
+
+    channel_unit_cost: Mapping[str, float] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        unknown = sorted(set(self.channel_unit_cost) - set(ACQUISITION_CHANNELS))
+        if unknown:
+            raise ValueError(f"unknown acquisition channel(s) {unknown}; known: {', '.join(ACQUISITION_CHANNELS)}")
+        if any(cost < 0 for cost in self.channel_unit_cost.values()):
+            raise ValueError("channel unit costs must not be negative")
+
+
+def campaign_acquisitions(backend: Any) -> Any:
+    """Per campaign that acquired anyone or is an acquisition campaign: cost, acquired clients and CAC."""
+    customers = backend.table("customers")
+    credited = customers.filter(customers.acquisition_campaign_id.notnull())
+    acquired = credited.group_by(campaign_id=credited.acquisition_campaign_id).aggregate(acquired=credited.count())
+    c = backend.table("campaigns")
+    rows = c.left_join(acquired, "campaign_id").drop("campaign_id_right")
+    rows = rows.mutate(acquired=rows.acquired.fill_null(0).cast("int64"), cost=rows.cost.cast("float64"))
+    rows = rows.filter((rows.objective == "acquisition") | (rows.acquired > 0))
+    cac = ibis.ifelse(rows.acquired > 0, rows.cost / rows.acquired.cast("float64"), ibis.null("float64"))
+    return rows.select("campaign_id", "name", "objective", "channel", "cost", "acquired", cac=cac).order_by(
+        "campaign_id"
+    )
+
+
+def client_acquisition_costs(backend: Any, clients: Any, rules: AcquisitionRules) -> Any:
+    """customer_id, cac for each row of ``clients`` (customer_id, acquisition_channel, acquisition_campaign_id)."""
+    campaigns = campaign_acquisitions(backend).select(campaign_key="campaign_id", campaign_cac="cac")
+    rows = clients.left_join(campaigns, clients.acquisition_campaign_id == campaigns.campaign_key)
+    unit = ibis.literal(0.0)
+    if rules.channel_unit_cost:
+        branches = [(rows.acquisition_channel == ch, float(cost)) for ch, cost in rules.channel_unit_cost.items()]
+        unit = ibis.cases(*branches, else_=0.0)
+    return rows.select("customer_id", cac=rows.campaign_cac.fill_null(unit))
