@@ -23,18 +23,30 @@ def store_arguments(description: str | None) -> argparse.ArgumentParser:
     return parser
 
 
-def kept_store(workdir: Path, customers: int, seed: int, console: Console) -> Path:
-    """``workdir/chat-store-<customers>.duckdb``: generated and ingested when missing, else reused."""
+def kept_store(workdir: Path, customers: int, seed: int, console: Console, keep_truth: bool = False) -> Path:
+    """``workdir/chat-store-<customers>.duckdb``: generated and ingested when missing, else reused.
+
+    With ``keep_truth`` the generator's ``_truth/`` folder is kept beside it as
+    ``truth-<customers>/`` (see :func:`kept_truth`) for benchmarks that validate against it.
+    """
     store = workdir / f"chat-store-{customers}.duckdb"
-    if not store.exists():
+    if not store.exists() or (keep_truth and not kept_truth(store).exists()):
+        remove_store(store)
         workdir.mkdir(parents=True, exist_ok=True)
         data = workdir / f"chat-brokerage-{customers}"
         console.rule(f"Generating and ingesting {customers:,} customers")
         generate_brokerage(data, customers=customers, seed=seed)
         with open_store(load_settings(store=store)) as con:
             ingest_path(con, data)
+        shutil.rmtree(kept_truth(store), ignore_errors=True)
+        shutil.move(data / "_truth", kept_truth(store))
         shutil.rmtree(data, ignore_errors=True)
     return store
+
+
+def kept_truth(store: Path) -> Path:
+    """The generator's ``_truth/`` folder of a kept store."""
+    return store.with_name(store.stem.replace("chat-store-", "truth-"))
 
 
 def working_copy(kept: Path, name: str) -> Path:

@@ -466,6 +466,45 @@ def report_value(
         render_value_report(report, console, campaigns=by is ValueGroup.channel)
 
 
+@report_app.command("reassurance")
+def report_reassurance(
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Holdings at this close. Default: the latest NAV date.")
+    ] = None,
+    top: Annotated[int, typer.Option("--top", min=1, help="How many holdings to list.")] = 200,
+    advisor: Annotated[str | None, typer.Option("--advisor", help="Only this advisor's clients (advisor_id).")] = None,
+    csv_file: Annotated[
+        Path | None, typer.Option("--csv", help="Also write the list as CSV, grouped per advisor.")
+    ] = None,
+    store: StoreOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Fund holders to reassure (安抚) first: ranked by redemption risk, with reasons, per advisor.
+
+    Example: wealthdesk report reassurance --as-of 2021-02-22 --top 100 --csv reassure.csv
+    """
+    import ibis
+
+    from wealthdesk.funds.reassurance import reassurance_list, render_reassurance, write_csv
+    from wealthdesk.funds.window import data_range
+    from wealthdesk.store import open_store
+
+    with open_store(_settings(store), read_only=True) as con:
+        backend = ibis.duckdb.from_connection(con)
+        day = _parse_date(as_of, "--as-of") or data_range(backend)[1]
+        if day is None:
+            raise typer.BadParameter("the store has no fund NAVs: ingest data first", param_hint="--as-of")
+        listing = reassurance_list(backend, day, top=top, advisor=advisor)
+    if csv_file is not None:
+        write_csv(listing, csv_file)
+    if as_json:
+        _print_json(listing.to_dict())
+    else:
+        render_reassurance(listing, console)
+        if csv_file is not None:
+            console.print(f"wrote {csv_file}")
+
+
 @report_app.command("funds")
 def report_funds(
     start: Annotated[

@@ -99,4 +99,3 @@ def spell_starts(backend: Any) -> Any:
     rows = rows.mutate(held_before=rows.delta.sum().over(w) - rows.delta)
     starts = rows.filter(rows.buy & (rows.held_before <= EMPTY))
     return starts.select("account_id", "fund_code", started=starts.trade_time.date())
-
