@@ -42,6 +42,8 @@ bench: $(VENV)/.installed-dev ## Benchmarks on a 1M-customer brokerage (BENCH_CU
 	$(BIN)/python benchmarks/bench_chat_tags.py --customers $(BENCH_CUSTOMERS) --keep
 	$(BIN)/python benchmarks/bench_engines.py --customers $(BENCH_CUSTOMERS)
 	$(BIN)/python benchmarks/bench_live.py --customers $(BENCH_CUSTOMERS)
+	$(BIN)/python benchmarks/bench_clv.py --customers $(BENCH_CUSTOMERS)
+	$(BIN)/python benchmarks/bench_reassurance.py --customers 100000  # validated against the generator's truth
 
 lint: $(VENV)/.installed-dev ## ruff (lint + format check) and the docs drift check
 	$(BIN)/ruff check src tests benchmarks

@@ -11,13 +11,14 @@ from pathlib import Path
 
 import duckdb
 import ibis
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
 from wealthdesk.cli import app
 from wealthdesk.funds.reassurance import reassurance_list, write_csv
-from wealthdesk.funds.risk_features import holding_features
-from wealthdesk.funds.risk_model import RiskModel, train_risk_model, training_anchors
+from wealthdesk.funds.risk_features import CLIENT_FEATURES, FEATURES, MARKET_FEATURES, holding_features
+from wealthdesk.funds.risk_model import RiskModel, feature_matrix, train_risk_model, training_anchors
 from wealthdesk.funds.validation import VALIDATION_DAY, validate_against_truth
 from wealthdesk.funds.window import FundReportError
 from wealthdesk.testing import DemoStore
@@ -53,6 +54,26 @@ def test_the_model_finds_the_planted_redeemers_far_better_than_chance(
     assert ours.top_decile_lift > 1.3
     # the simple rule is reported, not assumed beaten: on 1,500 clients it is as good or better (see docs/funds.md)
     assert rule.auc > 0.6
+
+
+def test_the_risk_is_the_two_regressions_and_its_terms_add_up(backend: object, model: RiskModel) -> None:
+    """The per-feature terms (the reasons) sum, with the intercept, to the log-odds the two regressions give."""
+    features = backend.to_pyarrow(holding_features(backend, VALIDATION_DAY))
+    x = feature_matrix(features)
+    client = [list(FEATURES).index(n) for n in CLIENT_FEATURES]
+    market = [list(FEATURES).index(n) for n in MARKET_FEATURES]
+    client_score = model.client_scaler.transform(x[:, client]) @ model.client_regression.coef_[0]
+    stacked = model.market_scaler.transform(np.column_stack([client_score, x[:, market]]))
+    direct = model.market_regression.predict_proba(stacked)[:, 1]
+    assert model.probability(features) == pytest.approx(direct, abs=1e-12)
+    terms, _ = model.terms(features)
+    _, intercept = model.weights()
+    assert 1 / (1 + np.exp(-(terms.sum(axis=1) + intercept))) == pytest.approx(direct, abs=1e-12)
+
+
+def test_a_small_book_is_told_its_market_weights_are_uncertain(model: RiskModel) -> None:
+    assert model.recent_redemptions < 200
+    assert model.caution is not None and "largest fall" in model.caution
 
 
 def test_the_list_is_ranked_explained_masked_and_grouped(backend: object, model: RiskModel) -> None:

@@ -71,12 +71,14 @@ class ReassuranceList:
             "as_of": self.as_of.isoformat(),
             "holdings_scored": self.holdings_scored,
             "model": {
-                "kind": "logistic regression on standardised features",
+                "kind": "client regression (whole year) feeding a market regression (recent closes weigh most)",
                 "horizon_days": self.model.horizon_days,
                 "training_rows": self.model.training_rows,
                 "training_redemption_rate": round(self.model.positive_rate, 4),
                 "trained_on_closes": [d.isoformat() for d in self.model.anchors],
                 "coefficients": self.model.coefficients(),
+                "recent_redemptions": self.model.recent_redemptions,
+                "caution": self.model.caution,
             },
             "by_advisor": {a: [h.to_dict() for h in hs] for a, hs in self.by_advisor().items()},
         }
@@ -85,8 +87,7 @@ class ReassuranceList:
 def reasons(features: pa.Table, model: RiskModel, limit: int = REASONS_PER_HOLDING) -> list[tuple[str, ...]]:
     """Per holding, its largest positive log-odds terms, worded with its own values and on the side it lies."""
     names = list(FEATURES)
-    z = model.standardised(features)
-    terms = z * model.regression.coef_[0]
+    terms, z = model.terms(features)
     rows = features.to_pylist()
     out = []
     for row, term, side in zip(rows, terms, z, strict=True):
@@ -206,6 +207,8 @@ def render_reassurance(listing: ReassuranceList, console: Console) -> None:
         console.print(table)
     m = listing.model
     console.print(
-        f"risk = probability of a redemption within {m.horizon_days} days, from a logistic regression trained on "
+        f"risk = probability of a redemption within {m.horizon_days} days, from two logistic regressions trained on "
         f"{m.training_rows:,} past holdings at {len(m.anchors)} closes (redemption rate {m.positive_rate:.1%})"
     )
+    if m.caution:
+        console.print(f"[yellow]caution:[/] {m.caution}")

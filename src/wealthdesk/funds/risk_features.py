@@ -46,6 +46,10 @@ FEATURES: dict[str, tuple[str, str]] = {
 }
 
 
+MARKET_FEATURES = ("fall_from_high", "return_1m", "crowded_exposure", "equity_fund", "product_risk")
+CLIENT_FEATURES = tuple(name for name in FEATURES if name not in MARKET_FEATURES)
+
+
 def holding_features(backend: Any, day: date) -> Any:
     """One row per fund holding at the close of ``day``: ids, the values the reasons quote, and :data:`FEATURES`."""
     pos = positions_at(backend, day)

@@ -1,13 +1,27 @@
-"""The redemption-risk model: a logistic regression trained on the brokerage's own past, explained per holding.
+"""The redemption-risk model: two logistic regressions trained on the brokerage's own past, explained per holding.
 
 Training rows are the holdings at a series of past closes (every ``step``
 days over the year before the scoring day), each labelled by whether it was
 redeemed within the following ``horizon`` days; every label is complete
-before the scoring day, so nothing from the future leaks in. A logistic
-regression on standardised features is chosen over a stronger learner
-because its reasons are exact: a holding's log-odds is the sum of
-coefficient × standardised value over the features, so the largest
-positive terms *are* why it ranks high, and an advisor can be told so.
+before the scoring day, so nothing from the future leaks in.
+
+Two kinds of risk behave differently, so they are learned apart:
+
+- **Who the client is and how they hold** (recent buyer, cautious client,
+  small account, recent redemptions) changes slowly: the first regression
+  learns it from the whole year, every close weighing the same.
+- **What the market does to the fund** (fall from its high, crowded
+  exposure) matters far more in a fall than in calm months: the second
+  regression takes the first one's score as one input next to the fund's
+  market features and is fitted with recent closes weighing most
+  (half-life 7 days), so the list drawn up in a fall weighs the fall as the
+  fall's own first days did.
+
+Logistic regressions are chosen over a stronger learner because their
+reasons are exact: the log-odds is an intercept plus one term per feature
+(the client features' terms scaled by the weight the second regression gives
+the first one's score), so a holding's largest positive terms *are* why it
+ranks high, and an advisor can be told so.
 """
 
 from __future__ import annotations
@@ -21,42 +35,80 @@ import pyarrow as pa
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 
-from wealthdesk.funds.risk_features import FEATURES, holding_features, redeemed_within
+from wealthdesk.funds.risk_features import CLIENT_FEATURES, FEATURES, MARKET_FEATURES, holding_features, redeemed_within
 from wealthdesk.funds.window import FundReportError
 
 HORIZON_DAYS = 14
 LOOKBACK_DAYS = 365
 STEP_DAYS = 14
-HALF_LIFE_DAYS = 14  # a past close's rows weigh half as much for every 14 days of age: markets change regime
+HALF_LIFE_DAYS = 7  # in the market regression a close's rows weigh half as much for every 7 days of age
+RECENT_DAYS = 28  # "recent" closes: the ones the market regression mostly learns from
+MIN_RECENT_REDEMPTIONS = 200  # fewer than this in the recent closes: the market weights are uncertain
 MAX_TRAINING_ROWS = 400_000  # a random sample beyond this: the fit does not improve, the time does
+
+_CLIENT = [list(FEATURES).index(name) for name in CLIENT_FEATURES]
+_MARKET = [list(FEATURES).index(name) for name in MARKET_FEATURES]
 
 
 @dataclass(frozen=True)
 class RiskModel:
-    """A fitted model with what it was fitted on, so a report can say so."""
+    """The two fitted regressions, with what they were fitted on, so a report can say so."""
 
-    scaler: StandardScaler
-    regression: LogisticRegression
+    client_scaler: StandardScaler
+    client_regression: LogisticRegression
+    market_scaler: StandardScaler
+    market_regression: LogisticRegression
     anchors: tuple[date, ...]
     horizon_days: int
     training_rows: int
     positive_rate: float
+    recent_redemptions: int
+
+    @property
+    def caution(self) -> str | None:
+        """A warning to print with the list when the recent past holds too few redemptions to weigh the market."""
+        if self.recent_redemptions >= MIN_RECENT_REDEMPTIONS:
+            return None
+        return (
+            f"only {self.recent_redemptions} redemptions in the {RECENT_DAYS} days of training closes before the "
+            "scoring day: the weight of the funds' falls is uncertain; on a book this small, ordering by the "
+            "largest fall from the high may rank as well (see docs/funds.md)"
+        )
 
     def standardised(self, features: pa.Table) -> np.ndarray:
-        """Per holding and feature: how many training standard deviations above the training mean it lies."""
-        return self.scaler.transform(feature_matrix(features))
+        """Per holding and feature (in :data:`FEATURES` order): training standard deviations above the mean."""
+        x = feature_matrix(features)
+        z = np.empty_like(x)
+        z[:, _CLIENT] = self.client_scaler.transform(x[:, _CLIENT])
+        # the market scaler's first column is the client score; the rest are the market features
+        z[:, _MARKET] = (x[:, _MARKET] - self.market_scaler.mean_[1:]) / self.market_scaler.scale_[1:]
+        return z
+
+    def weights(self) -> tuple[np.ndarray, float]:
+        """Per feature the log-odds per standard deviation, and the intercept, of the two regressions combined."""
+        client_score_weight = self.market_regression.coef_[0][0] / self.market_scaler.scale_[0]
+        w = np.empty(len(FEATURES))
+        w[_CLIENT] = client_score_weight * self.client_regression.coef_[0]
+        w[_MARKET] = self.market_regression.coef_[0][1:]
+        intercept = self.market_regression.intercept_[0] - client_score_weight * self.market_scaler.mean_[0]
+        return w, float(intercept)
+
+    def terms(self, features: pa.Table) -> tuple[np.ndarray, np.ndarray]:
+        """(log-odds terms, standardised values) per holding and feature; the log-odds is intercept + Σ terms."""
+        z = self.standardised(features)
+        w, _ = self.weights()
+        return z * w, z
 
     def probability(self, features: pa.Table) -> np.ndarray:
-        """Probability of a redemption within the horizon, per holding.
-
-        The log-odds is the intercept plus coefficient × standardised value
-        summed over the features; those terms are the holding's reasons.
-        """
-        log_odds = self.standardised(features) @ self.regression.coef_[0] + self.regression.intercept_[0]
-        return 1.0 / (1.0 + np.exp(-log_odds))
+        """Probability of a redemption within the horizon, per holding."""
+        terms, _ = self.terms(features)
+        _, intercept = self.weights()
+        return 1.0 / (1.0 + np.exp(-(terms.sum(axis=1) + intercept)))
 
     def coefficients(self) -> dict[str, float]:
-        return {name: round(float(c), 4) for name, c in zip(FEATURES, self.regression.coef_[0], strict=True)}
+        """Log-odds per standard deviation of each feature, both regressions combined."""
+        w, _ = self.weights()
+        return {name: round(float(c), 4) for name, c in zip(FEATURES, w, strict=True)}
 
 
 def feature_matrix(features: pa.Table) -> np.ndarray:
@@ -106,14 +158,29 @@ def train_risk_model(
     x = np.vstack([feature_matrix(t) for _, t in tables if t.num_rows])
     y = np.concatenate([t["redeemed"].to_numpy(zero_copy_only=False) for _, t in tables if t.num_rows]).astype(bool)
     age = np.concatenate([np.full(t.num_rows, (as_of - day).days, dtype=float) for day, t in tables if t.num_rows])
-    weight = 0.5 ** (age / half_life_days)
     if len(y) > max_rows:
         keep = np.random.default_rng(seed).choice(len(y), size=max_rows, replace=False)
-        x, y, weight = x[keep], y[keep], weight[keep]
+        x, y, age = x[keep], y[keep], age[keep]
     if y.sum() < 10 or (~y).sum() < 10:
         raise FundReportError(
             f"too few redemptions to learn from before {as_of}: {int(y.sum())} redeemed of {len(y):,} past holdings"
         )
-    scaler = StandardScaler().fit(x)
-    regression = LogisticRegression(max_iter=1000).fit(scaler.transform(x), y, sample_weight=weight)
-    return RiskModel(scaler, regression, tuple(anchors), horizon_days, len(y), float(y.mean()))
+    client_scaler = StandardScaler().fit(x[:, _CLIENT])
+    client_regression = LogisticRegression(max_iter=1000).fit(client_scaler.transform(x[:, _CLIENT]), y)
+    client_score = client_scaler.transform(x[:, _CLIENT]) @ client_regression.coef_[0]
+    market_x = np.column_stack([client_score, x[:, _MARKET]])
+    market_scaler = StandardScaler().fit(market_x)
+    market_regression = LogisticRegression(max_iter=1000).fit(
+        market_scaler.transform(market_x), y, sample_weight=0.5 ** (age / half_life_days)
+    )
+    return RiskModel(
+        client_scaler,
+        client_regression,
+        market_scaler,
+        market_regression,
+        tuple(anchors),
+        horizon_days,
+        len(y),
+        float(y.mean()),
+        int(y[age <= RECENT_DAYS].sum()),
+    )
