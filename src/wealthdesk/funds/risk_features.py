@@ -63,7 +63,7 @@ def holding_features(backend: Any, day: date) -> Any:
     rows = pos.join(accounts, "account_id").join(customers, "customer_id").join(funds, "fund_code")
     rows = rows.left_join(_nav_moves(backend, day), "fund_code").drop("fund_code_right")
     rows = rows.left_join(crowded_weights(backend, day), "fund_code").drop("fund_code_right")
-    rows = rows.left_join(_tenure(backend, day), ["account_id", "fund_code"]).drop(
+    rows = rows.left_join(_tenure(backend, day, pos), ["account_id", "fund_code"]).drop(
         "account_id_right", "fund_code_right"
     )
     rows = rows.left_join(_recent_redemptions(backend, day), "customer_id").drop("customer_id_right")
@@ -107,8 +107,8 @@ def _nav_moves(backend: Any, day: date) -> Any:
     return moves.select("fund_code", fall_from_high=moves.now / moves.high - 1, return_1m=moves.now / moves.before - 1)
 
 
-def _tenure(backend: Any, day: date) -> Any:
-    """account_id, fund_code → days since the running holding spell began.
+def _tenure(backend: Any, day: date, pos: Any) -> Any:
+    """account_id, fund_code → days since the running holding spell began, for the positions ``pos``.
 
     A holding already held when the data begin has no known start; it is
     given the data's first day, a lower bound that is past a year for any day
@@ -118,7 +118,7 @@ def _tenure(backend: Any, day: date) -> Any:
     s = spell_starts(backend)
     s = s.filter(s.started <= day)
     opened = s.group_by(["account_id", "fund_code"]).aggregate(opened=s.started.max())
-    pos = positions_at(backend, day).select("account_id", "fund_code")
+    pos = pos.select("account_id", "fund_code")
     rows = pos.left_join(opened, ["account_id", "fund_code"]).drop("account_id_right", "fund_code_right")
     start = rows.opened.fill_null(first)
     return rows.select(
