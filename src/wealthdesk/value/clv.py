@@ -18,16 +18,18 @@ distinct triple is evaluated once, weighted by its count: a million clients
 with day-resolution times fit in seconds.
 
 Both fits minimise the negative log-likelihood over the log of the
-parameters (all are positive) with L-BFGS-B from SciPy.
+parameters (all are positive) with L-BFGS-B from SciPy, given the analytic
+gradient (derived in :func:`bgnbd_objective` and :func:`gamma_gamma_objective`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 from scipy.optimize import minimize
-from scipy.special import betaln, expit, gammaln, hyp2f1
+from scipy.special import betaln, expit, gammaln, hyp2f1, psi
 
 from wealthdesk.errors import WealthdeskError
 
@@ -133,12 +135,109 @@ def bgnbd_log_likelihood(params: np.ndarray, x: np.ndarray, t_x: np.ndarray, big
 # with a and b 10–20% from the optimum.
 _TOLERANCES = {"ftol": 1e-13, "gtol": 1e-9}
 
+Objective = Callable[[np.ndarray], tuple[float, np.ndarray]]
 
-def _fit(negative_ll, start: np.ndarray) -> tuple[np.ndarray, float]:
-    result = minimize(lambda logs: negative_ll(np.exp(logs)), np.log(start), method="L-BFGS-B", options=_TOLERANCES)
+
+def _fit(objective: Objective, start: np.ndarray) -> tuple[np.ndarray, float]:
+    """Minimise an objective (log-parameters ↦ (−LL, its gradient)) with L-BFGS-B from ``start``.
+
+    The gradient is analytic (``jac=True``): SciPy's default finite differences cost one more
+    likelihood evaluation per parameter at every step (five for BG/NBD where the analytic gradient
+    reuses the one evaluation's terms). With them the 1M-client BG/NBD fit also stopped with a 4%
+    short of lifetimes' optimum (0.02 log-likelihood units below it); with the exact gradient it
+    reaches it.
+    """
+    result = minimize(objective, np.log(start), jac=True, method="L-BFGS-B", options=_TOLERANCES)
     if not np.isfinite(result.fun):
         raise ValueModelError(f"the fit did not converge: {result.message}")
     return np.exp(result.x), -float(result.fun)
+
+
+def _distinct(column: np.ndarray, weight: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A column's distinct values, each row's position among them, and the total weight of each value.
+
+    The likelihoods' special functions mostly depend on one column (gammaln(r + x), ψ(b + x),
+    log(α + T), …): computed once per distinct value they cost next to nothing, as a million clients
+    have a few hundred distinct x and a few thousand distinct T (days in weeks) but hundreds of
+    thousands of distinct (x, t_x, T) rows. A term of x alone summed over the rows is Σ over distinct
+    x of its total weight times the term, with no per-row gather at all.
+    """
+    values, index = np.unique(column, return_inverse=True)
+    index = index.reshape(-1)
+    return values, index, np.bincount(index, weights=weight, minlength=len(values))
+
+
+def bgnbd_objective(x: np.ndarray, t_x: np.ndarray, big_t: np.ndarray, weight: np.ndarray | None = None) -> Objective:
+    """The function the BG/NBD fit minimises: log(r, α, a, b) ↦ (−Σ weight · LL, its gradient).
+
+    LL is :func:`bgnbd_log_likelihood`, FHL 2005 equation (6), written L = A1 + A2 + log(e^A3 + e^A4).
+    With ψ = digamma (the derivative of gammaln) and ∂ ln B(u, w)/∂u = ψ(u) − ψ(u + w):
+
+    - A1 = lnΓ(r + x) − lnΓ(r) + r·ln α:   ∂A1/∂r = ψ(r + x) − ψ(r) + ln α,   ∂A1/∂α = r/α;
+    - A2 = ln B(a, b + x) − ln B(a, b):     ∂A2/∂a = ψ(a + b) − ψ(a + b + x),
+      ∂A2/∂b = ψ(b + x) − ψ(a + b + x) − ψ(b) + ψ(a + b);
+    - log(e^A3 + e^A4), taken stably as max + log1p(e^−|A3 − A4|), has the derivative s3·∂A3 + s4·∂A4
+      with the softmax weights s3 = e^A3 / (e^A3 + e^A4) = 1/(1 + e^(A4 − A3)) and s4 = 1 − s3, formed
+      from the same e^−|A3 − A4| ≤ 1 so nothing overflows. With A3 = −(r + x)·ln(α + T) and
+      A4 = ln a − ln(b + x − 1) − (r + x)·ln(α + t_x) (x > 0 only; x = 0 has A4 = −∞, s4 = 0):
+      ∂/∂r = −s3·ln(α + T) − s4·ln(α + t_x),   ∂/∂α = −(r + x)·(s3/(α + T) + s4/(α + t_x)),
+      ∂/∂a = s4/a,   ∂/∂b = −s4/(b + x − 1).
+
+    The optimiser moves the log-parameters, so each derivative is multiplied by its parameter
+    (∂/∂ln θ = θ·∂/∂θ); for a this gives a·(ψ(a + b) − ψ(a + b + x)) + s4, which stays well scaled as
+    a → 0 (the 1M brokerage fits a ≈ 0.0002).
+    """
+    x, t_x, big_t = (np.asarray(v, dtype=float) for v in (x, t_x, big_t))
+    weight = np.ones_like(x) if weight is None else np.asarray(weight, dtype=float)
+    xs, x_row, x_weight = _distinct(x, weight)
+    t_xs, t_x_row, _ = _distinct(t_x, weight)
+    big_ts, big_t_row, _ = _distinct(big_t, weight)
+    clients = float(weight.sum())
+    repeat = x > 0
+
+    def negative(log_params: np.ndarray) -> tuple[float, np.ndarray]:
+        r, alpha, a, b = np.exp(log_params)
+        # A1 + A2 and their derivatives, as far as they depend on x alone: summed over distinct x.
+        parts = (
+            np.array(
+                [
+                    gammaln(r + xs) + betaln(a, b + xs),  # A1, A2
+                    psi(r + xs),  # ∂A1/∂r
+                    psi(a + b + xs),  # −∂A2/∂a
+                    psi(b + xs) - psi(a + b + xs),  # ∂A2/∂b
+                ]
+            )
+            @ x_weight
+        )
+        log_alpha = np.log(alpha)
+        total = parts[0] + clients * (r * log_alpha - gammaln(r) - betaln(a, b))
+
+        # log(e^A3 + e^A4) row by row, its terms in t_x and T gathered from their distinct values.
+        r_x = r + x
+        log_t = np.log(alpha + big_ts)[big_t_row]  # ln(α + T)
+        log_t_x = np.log(alpha + t_xs)[t_x_row]  # ln(α + t_x)
+        # b + x − 1 is clamped as in bgnbd_log_likelihood: it only reaches 0 for x = 1 as b → 0.
+        b_x_1 = np.maximum(b + xs - 1.0, 1e-300)
+        a3 = -r_x * log_t
+        with np.errstate(divide="ignore"):
+            a4 = np.where(repeat, np.log(a) - np.log(b_x_1)[x_row] - r_x * log_t_x, -np.inf)
+        a3_larger = a3 >= a4
+        small = np.exp(-np.abs(a3 - a4))  # e^−|A3 − A4|: 0 where x = 0
+        share_of_larger = 1.0 / (1.0 + small)
+        s4 = np.where(a3_larger, small * share_of_larger, share_of_larger)
+        s3 = 1.0 - s4
+        total += weight @ (np.maximum(a3, a4) + np.log1p(small))
+
+        ws3, ws4 = weight * s3, weight * s4
+        d_r = parts[1] - clients * (psi(r) - log_alpha) - ws3 @ log_t - ws4 @ log_t_x
+        d_alpha = clients * r / alpha - (ws3 * r_x) @ (1.0 / (alpha + big_ts))[big_t_row]
+        d_alpha -= (ws4 * r_x) @ (1.0 / (alpha + t_xs))[t_x_row]
+        d_a = clients * psi(a + b) - parts[2]  # then + s4/a: a·(s4/a) = s4 below
+        d_b = parts[3] - clients * (psi(b) - psi(a + b)) - ws4 @ (1.0 / b_x_1)[x_row]
+        gradient = np.array([r * d_r, alpha * d_alpha, a * d_a + ws4.sum(), b * d_b])
+        return -float(total), -gradient
+
+    return negative
 
 
 def fit_bgnbd(x: np.ndarray, t_x: np.ndarray, big_t: np.ndarray) -> BgNbd:
@@ -155,11 +254,7 @@ def fit_bgnbd(x: np.ndarray, t_x: np.ndarray, big_t: np.ndarray) -> BgNbd:
     rows, weight = _grouped(x, t_x, big_t)
     gx, gtx, gt = rows.T
     scale = float(np.mean(big_t)) or 1.0  # start α near the time scale of the data
-
-    def negative(params: np.ndarray) -> float:
-        return -float(np.dot(weight, bgnbd_log_likelihood(params, gx, gtx, gt)))
-
-    (r, alpha, a, b), ll = _fit(negative, np.array([1.0, scale, 1.0, 1.0]))
+    (r, alpha, a, b), ll = _fit(bgnbd_objective(gx, gtx, gt, weight), np.array([1.0, scale, 1.0, 1.0]))
     return BgNbd(r=float(r), alpha=float(alpha), a=float(a), b=float(b), log_likelihood=ll, clients=len(x))
 
 
@@ -178,6 +273,55 @@ def gamma_gamma_log_likelihood(params: np.ndarray, x: np.ndarray, m_x: np.ndarra
     )
 
 
+def gamma_gamma_objective(x: np.ndarray, m_x: np.ndarray, weight: np.ndarray | None = None) -> Objective:
+    """The function the Gamma-Gamma fit minimises: log(p, q, ν) ↦ (−Σ weight · LL, its gradient).
+
+    LL is :func:`gamma_gamma_log_likelihood` (x > 0 and m_x > 0 only):
+    lnΓ(px + q) − lnΓ(px) − lnΓ(q) + q·ln ν + (px − 1)·ln m_x + px·ln x − (px + q)·ln(x·m_x + ν). Its
+    derivatives, with ψ = digamma:
+
+    - ∂/∂p = x·(ψ(px + q) − ψ(px) + ln m_x + ln x − ln(x·m_x + ν));
+    - ∂/∂q = ψ(px + q) − ψ(q) + ln ν − ln(x·m_x + ν);
+    - ∂/∂ν = q/ν − (px + q)/(x·m_x + ν);
+
+    each times its parameter for the log-parameters the optimiser moves. The special functions
+    depend on x alone and are summed over distinct x (see :func:`_distinct`); ln m_x is a constant
+    of the data, summed once; ln(x·m_x + ν) is the only logarithm left per row.
+    """
+    x, m_x = np.asarray(x, dtype=float), np.asarray(m_x, dtype=float)
+    weight = np.ones_like(x) if weight is None else np.asarray(weight, dtype=float)
+    xs, _, x_weight = _distinct(x, weight)
+    clients = float(weight.sum())
+    log_m = np.log(m_x)
+    weight_x = weight * x
+    sum_log_m, sum_x_log_m = weight @ log_m, weight_x @ log_m
+    spend = x * m_x
+
+    def negative(log_params: np.ndarray) -> tuple[float, np.ndarray]:
+        p, q, v = np.exp(log_params)
+        px = p * xs
+        parts = (
+            np.array(
+                [
+                    gammaln(px + q) - gammaln(px) + px * np.log(xs),  # the LL terms in x alone
+                    xs * (psi(px + q) - psi(px) + np.log(xs)),  # ∂/∂p, the same
+                    psi(px + q),  # ∂/∂q, the same
+                ]
+            )
+            @ x_weight
+        )
+        log_v = np.log(v)
+        log_spend = np.log(spend + v)  # ln(x·m_x + ν)
+        exponent = p * weight_x + q * weight  # weight · (px + q)
+        total = parts[0] + clients * (q * log_v - gammaln(q)) + p * sum_x_log_m - sum_log_m - exponent @ log_spend
+        d_p = parts[1] + sum_x_log_m - weight_x @ log_spend
+        d_q = parts[2] - clients * (psi(q) - log_v) - weight @ log_spend
+        d_v = clients * q / v - exponent @ (1.0 / (spend + v))
+        return -float(total), -np.array([p * d_p, q * d_q, v * d_v])
+
+    return negative
+
+
 def fit_gamma_gamma(x: np.ndarray, m_x: np.ndarray) -> GammaGamma:
     """Gamma-Gamma by maximum likelihood on clients with at least one repeat purchase of positive mean value."""
     x, m_x = np.asarray(x, dtype=float), np.asarray(m_x, dtype=float)
@@ -188,11 +332,8 @@ def fit_gamma_gamma(x: np.ndarray, m_x: np.ndarray) -> GammaGamma:
         raise ValueModelError("Gamma-Gamma needs at least two clients with a repeat purchase of positive value")
     rows, weight = _grouped(x[keep], m_x[keep])
     gx, gm = rows.T
-
-    def negative(params: np.ndarray) -> float:
-        return -float(np.dot(weight, gamma_gamma_log_likelihood(params, gx, gm)))
-
-    (p, q, v), ll = _fit(negative, np.array([1.0, 2.0, float(np.mean(m_x[keep]))]))
+    start = np.array([1.0, 2.0, float(np.mean(m_x[keep]))])
+    (p, q, v), ll = _fit(gamma_gamma_objective(gx, gm, weight), start)
     if q <= 1.0:
         raise ValueModelError(f"fitted q = {q:.3f} ≤ 1: the mean spend is undefined; the data do not fit the model")
     return GammaGamma(p=float(p), q=float(q), v=float(v), log_likelihood=ll, clients=int(keep.sum()))
