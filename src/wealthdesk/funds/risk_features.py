@@ -50,8 +50,12 @@ MARKET_FEATURES = ("fall_from_high", "return_1m", "crowded_exposure", "equity_fu
 CLIENT_FEATURES = tuple(name for name in FEATURES if name not in MARKET_FEATURES)
 
 
-def holding_features(backend: Any, day: date) -> Any:
-    """One row per fund holding at the close of ``day``: ids, the values the reasons quote, and :data:`FEATURES`."""
+def holding_features(backend: Any, day: date, spells: Any = None) -> Any:
+    """One row per fund holding at the close of ``day``: ids, the values the reasons quote, and :data:`FEATURES`.
+
+    ``spells`` (the :func:`~wealthdesk.funds.positions.spell_starts` rows, e.g. computed once as a memtable)
+    saves tracing every holding spell again when features are built for many days.
+    """
     pos = positions_at(backend, day)
     accounts = backend.table("accounts").select("account_id", "customer_id")
     customers = backend.table("customers").select(
@@ -63,7 +67,7 @@ def holding_features(backend: Any, day: date) -> Any:
     rows = pos.join(accounts, "account_id").join(customers, "customer_id").join(funds, "fund_code")
     rows = rows.left_join(_nav_moves(backend, day), "fund_code").drop("fund_code_right")
     rows = rows.left_join(crowded_weights(backend, day), "fund_code").drop("fund_code_right")
-    rows = rows.left_join(_tenure(backend, day, pos), ["account_id", "fund_code"]).drop(
+    rows = rows.left_join(_tenure(backend, day, pos, spells), ["account_id", "fund_code"]).drop(
         "account_id_right", "fund_code_right"
     )
     rows = rows.left_join(_recent_redemptions(backend, day), "customer_id").drop("customer_id_right")
@@ -107,7 +111,7 @@ def _nav_moves(backend: Any, day: date) -> Any:
     return moves.select("fund_code", fall_from_high=moves.now / moves.high - 1, return_1m=moves.now / moves.before - 1)
 
 
-def _tenure(backend: Any, day: date, pos: Any) -> Any:
+def _tenure(backend: Any, day: date, pos: Any, spells: Any = None) -> Any:
     """account_id, fund_code → days since the running holding spell began, for the positions ``pos``.
 
     A holding already held when the data begin has no known start; it is
@@ -115,7 +119,7 @@ def _tenure(backend: Any, day: date, pos: Any) -> Any:
     a year into the data.
     """
     first = backend.to_pyarrow(backend.table("holdings").snapshot_date.min()).as_py()
-    s = spell_starts(backend)
+    s = spell_starts(backend) if spells is None else spells
     s = s.filter(s.started <= day)
     opened = s.group_by(["account_id", "fund_code"]).aggregate(opened=s.started.max())
     pos = pos.select("account_id", "fund_code")

@@ -30,11 +30,13 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+import ibis
 import numpy as np
 import pyarrow as pa
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 
+from wealthdesk.funds.positions import spell_starts
 from wealthdesk.funds.risk_features import CLIENT_FEATURES, FEATURES, MARKET_FEATURES, holding_features, redeemed_within
 from wealthdesk.funds.window import FundReportError
 
@@ -44,7 +46,7 @@ STEP_DAYS = 14
 HALF_LIFE_DAYS = 7  # in the market regression a close's rows weigh half as much for every 7 days of age
 RECENT_DAYS = 28  # "recent" closes: the ones the market regression mostly learns from
 MIN_RECENT_REDEMPTIONS = 200  # fewer than this in the recent closes: the market weights are uncertain
-MAX_TRAINING_ROWS = 400_000  # a random sample beyond this: the fit does not improve, the time does
+MAX_TRAINING_ROWS = 400_000  # sampled evenly over the closes beyond this: the fit does not improve, the time does
 
 _CLIENT = [list(FEATURES).index(name) for name in CLIENT_FEATURES]
 _MARKET = [list(FEATURES).index(name) for name in MARKET_FEATURES]
@@ -116,9 +118,9 @@ def feature_matrix(features: pa.Table) -> np.ndarray:
     return np.column_stack([features[name].to_numpy(zero_copy_only=False).astype(float) for name in FEATURES])
 
 
-def labelled_holdings(backend: Any, day: date, horizon_days: int) -> pa.Table:
+def labelled_holdings(backend: Any, day: date, horizon_days: int, spells: Any = None) -> pa.Table:
     """Holding features at the close of ``day`` with ``redeemed``: a redemption within ``horizon_days`` after."""
-    features = holding_features(backend, day)
+    features = holding_features(backend, day, spells)
     redeemed = redeemed_within(backend, day, horizon_days).mutate(redeemed=True)
     rows = features.left_join(redeemed, ["account_id", "fund_code"]).drop("account_id_right", "fund_code_right")
     return backend.to_pyarrow(rows.mutate(redeemed=rows.redeemed.fill_null(False)))
@@ -154,13 +156,20 @@ def train_risk_model(
             f"no history to learn redemptions from before {as_of}: the data begin on {first} and the model needs "
             f"at least {horizon_days} days of holdings and trades before the scoring day"
         )
-    tables = [(day, labelled_holdings(backend, day, horizon_days)) for day in anchors]
-    x = np.vstack([feature_matrix(t) for _, t in tables if t.num_rows])
-    y = np.concatenate([t["redeemed"].to_numpy(zero_copy_only=False) for _, t in tables if t.num_rows]).astype(bool)
-    age = np.concatenate([np.full(t.num_rows, (as_of - day).days, dtype=float) for day, t in tables if t.num_rows])
-    if len(y) > max_rows:
-        keep = np.random.default_rng(seed).choice(len(y), size=max_rows, replace=False)
-        x, y, age = x[keep], y[keep], age[keep]
+    # spells are traced once for all closes; each close is reduced to its sample of rows at once, so memory
+    # stays at one close's holdings however long the history
+    spells = ibis.memtable(backend.to_pyarrow(spell_starts(backend)))
+    rng = np.random.default_rng(seed)
+    per_close = max(max_rows // len(anchors), 1)
+    xs, ys, ages = [], [], []
+    for day in anchors:
+        table = labelled_holdings(backend, day, horizon_days, spells)
+        if table.num_rows > per_close:
+            table = table.take(pa.array(np.sort(rng.choice(table.num_rows, size=per_close, replace=False))))
+        xs.append(feature_matrix(table))
+        ys.append(table["redeemed"].to_numpy(zero_copy_only=False).astype(bool))
+        ages.append(np.full(table.num_rows, (as_of - day).days, dtype=float))
+    x, y, age = np.vstack(xs), np.concatenate(ys), np.concatenate(ages)
     if y.sum() < 10 or (~y).sum() < 10:
         raise FundReportError(
             f"too few redemptions to learn from before {as_of}: {int(y.sum())} redeemed of {len(y):,} past holdings"
