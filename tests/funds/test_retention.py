@@ -93,6 +93,8 @@ def test_balances_and_flows_add_up_as_worked_out(small_book: Path) -> None:
     assert report.by_fund_type["equity"].redeemed_share == pytest.approx(135 / 300)
     assert report.by_company["乙基金"].end_balance == pytest.approx(1111)
     assert [line.fund_code for line in report.top_by_amount] == ["000001"]
+    # every fund held or traded, largest balance change first: 000001 −204, 000002 +111
+    assert [(x.fund_code, round(x.flows.change, 2)) for x in report.by_fund] == [("000001", -204), ("000002", 111)]
 
 
 def test_fund_traits_are_read_from_navs_and_disclosures(small_book: Path) -> None:

@@ -39,7 +39,12 @@ def _trait_value(trait: str, value: float | None) -> str:
     return percent(value, 2) if trait in PERCENT_TRAITS else f"{value:.3g}"
 
 
-def _sections(report: FundRetentionReport) -> list[tuple[str, tuple[str, ...], list[list[str]]]]:
+TERMINAL_FUNDS = 20  # the terminal shows the largest balance changes; JSON and HTML carry every fund
+
+
+def _sections(
+    report: FundRetentionReport, fund_limit: int | None = None
+) -> list[tuple[str, tuple[str, ...], list[list[str]]]]:
     """Every table of the report as (title, headers, rows), shared by the terminal and HTML renderings."""
 
     def fund_rows(lines: list[FundLine]) -> list[list[str]]:
@@ -72,6 +77,16 @@ def _sections(report: FundRetentionReport) -> list[tuple[str, tuple[str, ...], l
             "Balance by fund company",
             ("company", *FLOW_HEADERS),
             [[k, *_flow_cells(v)] for k, v in report.by_company.items()],
+        ),
+        (
+            "Balance by fund, largest changes first"
+            + (
+                f" (the first {fund_limit} of {len(report.by_fund)}; all in --json and --html)"
+                if fund_limit is not None and len(report.by_fund) > fund_limit
+                else ""
+            ),
+            ("code", "fund", "type", *FLOW_HEADERS),
+            fund_rows(report.by_fund[:fund_limit]),
         ),
         ("Most redeemed funds by amount", ("code", "fund", "type", *FLOW_HEADERS), fund_rows(report.top_by_amount)),
         (
@@ -121,7 +136,7 @@ def render_fund_report(report: FundRetentionReport, console: Console) -> None:
     total = Table(*FLOW_HEADERS, title="All funds")
     total.add_row(*_flow_cells(report.total))
     console.print(total)
-    for title, headers, rows in _sections(report):
+    for title, headers, rows in _sections(report, TERMINAL_FUNDS):
         table = Table(*headers, title=title)
         for row in rows:
             table.add_row(*row)

@@ -152,6 +152,7 @@ class FundRetentionReport:
     total: Flows
     by_fund_type: dict[str, Flows]
     by_company: dict[str, Flows]
+    by_fund: list[FundLine]  # every fund held or traded in the window, largest balance change (either way) first
     top_by_amount: list[FundLine]
     top_by_share: list[FundLine]
     numeric_traits: list[TraitComparison]
@@ -167,6 +168,7 @@ class FundRetentionReport:
             "total": self.total.to_dict(),
             "by_fund_type": {k: v.to_dict() for k, v in self.by_fund_type.items()},
             "by_company": {k: v.to_dict() for k, v in self.by_company.items()},
+            "by_fund": [line.to_dict() for line in self.by_fund],
             "top_redeemed_by_amount": [line.to_dict() for line in self.top_by_amount],
             "top_redeemed_by_share": [line.to_dict() for line in self.top_by_share],
             "top_by_share_min_holders": self.min_holders_for_share,
@@ -259,11 +261,13 @@ def _report(window: Window, rows: pa.Table, traits: pa.Table, min_holders: int) 
     periods = holding_periods(days[redeemed | stayed], redeemed[redeemed | stayed], fund_type[redeemed | stayed])
     total = flows(np.ones(len(f), dtype=bool))
     by_type = grouped(fund_type)
+    by_change = sorted(lines, key=lambda x: -abs(x.flows.change))
     report = FundRetentionReport(
         window,
         total,
         by_type,
         grouped(company),
+        by_change,
         by_amount,
         by_share,
         numeric,
