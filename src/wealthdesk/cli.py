@@ -19,6 +19,7 @@ from wealthdesk import __version__
 from wealthdesk.config import Settings, load_settings
 from wealthdesk.errors import WealthdeskError
 from wealthdesk.progress import RichReporter
+from wealthdesk.value.grouping import GroupBy
 
 
 class Engine(StrEnum):
@@ -404,14 +405,6 @@ report_app = typer.Typer(
 app.add_typer(report_app, name="report")
 
 
-class ValueGroup(StrEnum):
-    """What `wealthdesk report value` groups clients by."""
-
-    segment = "segment"
-    advisor = "advisor"
-    channel = "channel"
-
-
 @report_app.command("value")
 def report_value(
     store: StoreOption = None,
@@ -424,23 +417,28 @@ def report_value(
     discount_rate: Annotated[
         float, typer.Option("--discount-rate", min=0.0, max=0.99, help="Annual discount rate (0.08 = 8%).")
     ] = 0.08,
-    by: Annotated[ValueGroup, typer.Option("--by", help="Group clients by segment, advisor or channel.")] = (
-        ValueGroup.channel
+    by: Annotated[GroupBy, typer.Option("--by", help="Group clients by segment, advisor or channel.")] = (
+        GroupBy.channel
     ),
     channel: Annotated[
         str | None, typer.Option("--channel", help="Only clients acquired through this channel, e.g. online_ads.")
     ] = None,
     csv_out: Annotated[Path | None, typer.Option("--csv", help="Write the per-client values as CSV.")] = None,
     save: Annotated[
-        bool, typer.Option("--save/--no-save", help="Replace the store's customer_value table with the result.")
-    ] = True,
+        bool,
+        typer.Option(
+            "--save/--no-save",
+            help="Replace the store's customer_value table with the result. Default: read only, nothing written.",
+        ),
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Customer value: efficiency = CLV − (CAC + CMC) per client, summed by segment, advisor or channel.
 
     CLV is BG/NBD + Gamma-Gamma on the brokerage's trade revenue plus recurring
     revenue (trailing commission, Level-2); CAC is campaign cost per credited
-    client; CMC is service touches and advisor messages. See docs/value.md.
+    client; CMC is service touches and advisor messages. The store is opened
+    read only unless --save is given. See docs/value.md.
 
     Example: wealthdesk report value --as-of 2022-06-30 --horizon-months 36 --by channel --csv value.csv
     """
@@ -450,20 +448,23 @@ def report_value(
     from wealthdesk.value.efficiency import ValueRules
     from wealthdesk.value.lifetime import Horizon
     from wealthdesk.value.render import clients_csv, render_value_report
-    from wealthdesk.value.report import GroupBy, value_report
+    from wealthdesk.value.report import value_report
 
+    if csv_out is not None and (csv_out.is_dir() or not csv_out.parent.is_dir()):
+        problem = "is a folder" if csv_out.is_dir() else f"is in a folder that does not exist ({csv_out.parent})"
+        raise typer.BadParameter(f"{csv_out} {problem}: give a file path in an existing folder", param_hint="--csv")
     rules = ValueRules(horizon=Horizon(months=horizon_months, discount_rate=discount_rate))
     with open_store(_settings(store), read_only=not save) as con:
         backend = ibis.duckdb.from_connection(con)
         report = value_report(
-            backend, as_of=_parse_date(as_of, "--as-of"), rules=rules, by=GroupBy(by), channel=channel, save=save
+            backend, as_of=_parse_date(as_of, "--as-of"), rules=rules, by=by, channel=channel, save=save
         )
     if csv_out:
         csv_out.write_text(clients_csv(report), encoding="utf-8")
     if as_json:
         _print_json(report.to_dict())
     else:
-        render_value_report(report, console, campaigns=by is ValueGroup.channel)
+        render_value_report(report, console, campaigns=by is GroupBy.channel)
 
 
 @report_app.command("reassurance")

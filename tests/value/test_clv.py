@@ -134,7 +134,8 @@ def test_probability_alive_agrees_with_lifetimes(bgnbd, summary) -> None:
 
 
 def test_lifetime_value_is_each_periods_purchases_valued_and_discounted(bgnbd) -> None:
-    spend = fit_gamma_gamma(*(np.array(v) for v in ([1, 2, 5, 3], [10.0, 30.0, 20.0, 25.0])))
+    data = cdnow("cdnow_customers_summary_with_transactions.csv")
+    spend = fit_gamma_gamma(data["x"], data["zbar"])
     x, t_x, big_t, m_x = (
         np.array([0, 2, 5]),
         np.array([0.0, 20.0, 30.0]),
@@ -166,3 +167,12 @@ def test_data_a_model_cannot_use_gets_a_clear_error(x, t_x, big_t, problem) -> N
 def test_gamma_gamma_needs_repeat_buyers_with_a_positive_spend() -> None:
     with pytest.raises(ValueModelError, match="at least two clients with a repeat purchase"):
         fit_gamma_gamma(np.array([0, 1, 0]), np.array([0.0, 12.0, 0.0]))
+
+
+def test_a_fit_that_runs_to_the_edge_of_the_parameter_space_is_refused() -> None:
+    """Four clients cannot show how spend varies between clients: q runs to ~1e7 (every client alike).
+
+    Such parameters predict with false confidence, so the fit is an error, not a result.
+    """
+    with pytest.raises(ValueModelError, match=r"Gamma-Gamma fit ran to an extreme value \(q = "):
+        fit_gamma_gamma(np.array([1, 2, 5, 3]), np.array([10.0, 30.0, 20.0, 25.0]))

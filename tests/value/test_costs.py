@@ -12,7 +12,8 @@ import pytest
 
 from wealthdesk.testing import DemoStore
 from wealthdesk.value.acquisition import AcquisitionRules, campaign_acquisitions, client_acquisition_costs
-from wealthdesk.value.maintenance import MaintenanceRules, maintenance_costs
+from wealthdesk.value.maintenance import MaintenanceRules, cost_coverage, maintenance_costs
+from wealthdesk.value.report import value_report
 
 AS_OF = dt.date(2022, 6, 30)
 CHINA = dt.timedelta(hours=8)
@@ -27,7 +28,7 @@ def test_acquired_clients_and_costs_per_campaign_equal_the_truth(demo: DemoStore
     truth = truth_campaigns(demo)
     with duckdb.connect(str(demo.settings.store), read_only=True) as con:
         backend = ibis.duckdb.from_connection(con)
-        rows = backend.to_pyarrow(campaign_acquisitions(backend)).to_pylist()
+        rows = backend.to_pyarrow(campaign_acquisitions(backend, AS_OF)).to_pylist()
     acquisition = {c for c, row in truth.items() if row["objective"] == "acquisition"}
     assert {r["campaign_id"] for r in rows} == acquisition  # every acquisition campaign, no other
     assert sum(int(truth[c]["acquired_customers"]) for c in acquisition) > 10
@@ -47,7 +48,7 @@ def test_client_cac_is_their_campaigns_and_otherwise_their_channels_unit_cost(de
     with duckdb.connect(str(demo.settings.store), read_only=True) as con:
         backend = ibis.duckdb.from_connection(con)
         clients = backend.table("customers").select("customer_id", "acquisition_channel", "acquisition_campaign_id")
-        rows = backend.to_pyarrow(client_acquisition_costs(backend, clients, rules)).to_pylist()
+        rows = backend.to_pyarrow(client_acquisition_costs(backend, clients, AS_OF, rules)).to_pylist()
         customers = con.execute(
             "SELECT customer_id, acquisition_channel, acquisition_campaign_id FROM customers"
         ).fetchall()
@@ -141,7 +142,71 @@ def test_over_the_whole_history_touch_and_fixed_costs_add_up_to_the_service_camp
     assert touches_only == pytest.approx(recorded) and touches_only < spend
 
 
-def test_a_window_reaching_before_the_data_is_scaled_to_a_year() -> None:
+PAST = dt.date(2021, 3, 31)
+
+
+def test_a_past_report_shows_only_campaigns_started_and_clients_registered_by_then(demo: DemoStore) -> None:
+    """No campaign from the report date's future, no sign-up after it; campaigns not yet ended are marked."""
+    with duckdb.connect(str(demo.settings.store), read_only=True) as con:
+        report = value_report(ibis.duckdb.from_connection(con), as_of=PAST)
+        campaigns = {
+            c: (start, end, objective, cost)
+            for c, start, end, objective, cost in con.execute(
+                "SELECT campaign_id, start_date, end_date, objective, cost::DOUBLE FROM campaigns"
+            ).fetchall()
+        }
+        registered = dict(
+            con.execute(
+                """SELECT acquisition_campaign_id, count(*) FROM customers
+                   WHERE acquisition_campaign_id IS NOT NULL AND registered_at::DATE <= ? GROUP BY 1""",
+                [PAST],
+            ).fetchall()
+        )
+    expected = {c for c, (start, _, objective, _) in campaigns.items() if start <= PAST and objective == "acquisition"}
+    assert any(start > PAST for start, *_ in campaigns.values())  # the store holds later campaigns
+    listed = {c["campaign_id"]: c for c in report.to_dict()["campaigns"]}
+    assert set(listed) == expected
+    for campaign_id, row in listed.items():
+        start, end, _, cost = campaigns[campaign_id]
+        assert row["acquired"] == registered.get(campaign_id, 0)
+        assert row["running"] == (end is None or end > PAST)
+        assert row["start_date"] == start.isoformat()
+        if row["acquired"]:
+            assert row["cac"] == pytest.approx(cost / row["acquired"])
+    assert any(c["running"] for c in listed.values()) and not all(c["running"] for c in listed.values())
+    # per client: the CAC booked is the cost of the campaigns that had acquired someone by then
+    booked = sum(campaigns[c][3] for c in listed if registered.get(c))
+    assert report.total["cac_sum"] == pytest.approx(booked)
+
+
+def test_each_cost_source_is_scaled_by_how_much_of_the_year_it_covers() -> None:
     rules = MaintenanceRules()
-    assert rules.annual_factor(dt.date(2022, 6, 30), dt.date(2020, 1, 2)) == 1.0
-    assert rules.annual_factor(dt.date(2020, 7, 1), dt.date(2020, 1, 2)) == pytest.approx(365 / 182)
+    assert rules.annual_factor(dt.date(2022, 6, 30), dt.date(2020, 1, 2)) == (365, 1.0)
+    assert rules.annual_factor(dt.date(2020, 7, 1), dt.date(2020, 1, 2)) == (182, pytest.approx(365 / 182))
+    assert rules.annual_factor(dt.date(2020, 3, 31), dt.date(2020, 1, 2)) == (90, pytest.approx(365 / 90))
+    # below 90 days nothing is scaled (no ×182 from two days of data), and no records is no coverage
+    assert rules.annual_factor(dt.date(2020, 3, 31), dt.date(2020, 2, 13)) == (48, 1.0)
+    assert rules.annual_factor(dt.date(2020, 1, 3), dt.date(2020, 1, 2)) == (2, 1.0)
+    assert rules.annual_factor(dt.date(2020, 1, 3), None) == (0, 1.0)
+
+
+def test_cmc_counts_touches_and_messages_from_their_own_first_records(demo: DemoStore) -> None:
+    """In the demo messages start 2020-01-02 but touches 2020-02-13: at 2020-03-31 messages cover 90 days
+    (scaled ×365/90) and touches 48 (not scaled, a lower bound the report points out)."""
+    as_of = dt.date(2020, 3, 31)
+    with duckdb.connect(str(demo.settings.store), read_only=True) as con:
+        backend = ibis.duckdb.from_connection(con)
+        touches, messages = cost_coverage(backend, as_of, MaintenanceRules())
+        report = value_report(backend, as_of=as_of)
+        first, _ = MaintenanceRules().window(as_of)
+        touch_cost, fixed, sent = hand_maintenance(con, first, as_of, wecom_cost=None)
+    assert (touches.first_day, touches.days, touches.factor) == (dt.date(2020, 2, 13), 48, 1.0)
+    assert (messages.first_day, messages.days) == (dt.date(2020, 1, 2), 90)
+    rows = {r["customer_id"]: r for r in report.values.table.to_pylist()}
+    assert sum(sent.values()) > 0 and sum(touch_cost.values()) + sum(fixed.values()) > 0
+    for customer_id, row in rows.items():
+        observed_touches = touch_cost.get(customer_id, 0.0) + fixed.get(customer_id, 0.0)
+        expected = observed_touches + sent.get(customer_id, 0) * 1.0 * 365 / 90
+        assert row["cmc_12m"] == pytest.approx(expected), customer_id
+    assert any("campaign touches recorded for 48 days only" in n and "lower bound" in n for n in report.notes)
+    assert any("WeCom messages cover 90 days" in n and "×4.06" in n for n in report.notes)

@@ -41,7 +41,7 @@ def store(demo: DemoStore, tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def report(store: Path) -> ValueReport:
     with duckdb.connect(str(store)) as con:
-        return value_report(ibis.duckdb.from_connection(con), as_of=AS_OF, by=GroupBy.channel)
+        return value_report(ibis.duckdb.from_connection(con), as_of=AS_OF, by=GroupBy.channel, save=True)
 
 
 def test_every_registered_client_gets_a_row_in_the_store(report: ValueReport, store: Path) -> None:
@@ -106,6 +106,26 @@ def test_by_advisor_and_by_segment(store: Path) -> None:
     assert segments["has_advisor"]["clv_sum"] == pytest.approx(pc.sum(with_advisor.column("clv")).as_py())
     # a client in both segments counts in both: the segments' sum exceeds the book's
     assert sum(g["clients"] for g in segments.values()) > by_segment.total["clients"]
+
+
+def test_by_segment_says_when_the_memberships_are_from_another_date(store: Path) -> None:
+    """segment_members holds the last `wealthdesk run` (2022-06-30 here): a report for another date says so."""
+    with duckdb.connect(str(store), read_only=True) as con:
+        backend = ibis.duckdb.from_connection(con)
+        earlier = value_report(backend, as_of=dt.date(2021, 12, 31), by=GroupBy.segment)
+        same = value_report(backend, as_of=AS_OF, by=GroupBy.segment)
+    note = "segment memberships are from 2022-06-30 (the last `wealthdesk run`), not 2021-12-31"
+    assert any(note in n for n in earlier.notes)
+    assert earlier.to_dict()["segments_as_of"] == same.to_dict()["segments_as_of"] == "2022-06-30"
+    assert not any("segment memberships" in n for n in same.notes)
+
+
+def test_the_report_writes_nothing_unless_asked(demo: DemoStore) -> None:
+    """The store may be shared with a running server: computing the report must not write to it."""
+    with duckdb.connect(str(demo.settings.store), read_only=True) as con:
+        report = value_report(ibis.duckdb.from_connection(con), as_of=AS_OF)
+        tables = {name for (name,) in con.execute("SHOW TABLES").fetchall()}
+    assert report.saved_table is None and VALUE_TABLE not in tables
 
 
 def test_one_channel_only(store: Path) -> None:

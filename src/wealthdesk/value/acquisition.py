@@ -6,9 +6,14 @@ system credited when the client registered (the channel QR code scanned, the
 ad or referral link followed). One client, one campaign, no fractional or
 multi-touch credit; this is how the brokerage's own books attribute openings.
 
-- **Per campaign**: CAC = campaign cost ÷ clients crediting it. Every client
-  who names the campaign counts, whenever they registered, so a campaign's
-  unit cost does not change with the as-of date. Acquisition campaigns no
+- **Per campaign**: CAC = campaign cost ÷ clients crediting it who
+  registered on or before the as-of date. Only campaigns that had started by
+  the as-of date are listed: a report for a past date shows what was known
+  then, not campaigns and sign-ups from its future. A campaign still running
+  at the as-of date (no end date, or one after it) is marked ``running``: its
+  acquisitions are those so far, and its cost is the one recorded in the
+  store (a campaign carries one cost figure, which may include spend after
+  the as-of date), so its CAC is provisional. Acquisition campaigns no
   client names are listed with their cost and no CAC: spend that bought no
   one is shown, not hidden.
 - **Per client**: the CAC of the client's campaign. A client with no campaign
@@ -18,8 +23,8 @@ multi-touch credit; this is how the brokerage's own books attribute openings.
   who came outside a recorded campaign (often years before the data start),
   so none is invented. Set your own per channel.
 - **Per channel**: the clients' CACs summed and averaged by acquisition
-  channel (in ``efficiency.py``), so channel figures reconcile with the
-  per-client ones by construction.
+  channel (``_aggregate`` in ``report.py``), so channel figures reconcile with
+  the per-client ones by construction.
 
 Ibis throughout, so it runs on DuckDB and Spark like the rest of the pipeline.
 """
@@ -28,6 +33,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 import ibis
@@ -49,24 +55,37 @@ class AcquisitionRules:
             raise ValueError("channel unit costs must not be negative")
 
 
-def campaign_acquisitions(backend: Any) -> Any:
-    """Per campaign that acquired anyone or is an acquisition campaign: cost, acquired clients and CAC."""
+def campaign_acquisitions(backend: Any, as_of: date) -> Any:
+    """Per campaign started by ``as_of`` that acquired anyone by then or is an acquisition campaign:
+    cost, acquired clients (registered by ``as_of``), CAC, and whether it was still running at ``as_of``."""
     customers = backend.table("customers")
-    credited = customers.filter(customers.acquisition_campaign_id.notnull())
+    credited = customers.filter(customers.acquisition_campaign_id.notnull() & (customers.registered_at.date() <= as_of))
     acquired = credited.group_by(campaign_id=credited.acquisition_campaign_id).aggregate(acquired=credited.count())
     c = backend.table("campaigns")
+    c = c.filter(c.start_date <= as_of)
     rows = c.left_join(acquired, "campaign_id").drop("campaign_id_right")
     rows = rows.mutate(acquired=rows.acquired.fill_null(0).cast("int64"), cost=rows.cost.cast("float64"))
     rows = rows.filter((rows.objective == "acquisition") | (rows.acquired > 0))
     cac = ibis.ifelse(rows.acquired > 0, rows.cost / rows.acquired.cast("float64"), ibis.null("float64"))
-    return rows.select("campaign_id", "name", "objective", "channel", "cost", "acquired", cac=cac).order_by(
-        "campaign_id"
-    )
+    running = rows.end_date.isnull() | (rows.end_date > as_of)
+    return rows.select(
+        "campaign_id",
+        "name",
+        "objective",
+        "channel",
+        "start_date",
+        "end_date",
+        "cost",
+        "acquired",
+        cac=cac,
+        running=running,
+    ).order_by("campaign_id")
 
 
-def client_acquisition_costs(backend: Any, clients: Any, rules: AcquisitionRules) -> Any:
-    """customer_id, cac for each row of ``clients`` (customer_id, acquisition_channel, acquisition_campaign_id)."""
-    campaigns = campaign_acquisitions(backend).select(campaign_key="campaign_id", campaign_cac="cac")
+def client_acquisition_costs(backend: Any, clients: Any, as_of: date, rules: AcquisitionRules) -> Any:
+    """customer_id, cac for each row of ``clients`` (customer_id, acquisition_channel, acquisition_campaign_id),
+    clients registered by ``as_of``: their campaign's CAC as of that date."""
+    campaigns = campaign_acquisitions(backend, as_of).select(campaign_key="campaign_id", campaign_cac="cac")
     rows = clients.left_join(campaigns, clients.acquisition_campaign_id == campaigns.campaign_key)
     unit = ibis.literal(0.0)
     if rules.channel_unit_cost:

@@ -138,7 +138,22 @@ _TOLERANCES = {"ftol": 1e-13, "gtol": 1e-9}
 Objective = Callable[[np.ndarray], tuple[float, np.ndarray]]
 
 
-def _fit(objective: Objective, start: np.ndarray) -> tuple[np.ndarray, float]:
+# A fit whose shape parameter runs past this has gone to the edge of the parameter space, not to an
+# estimate: r → ∞ (with α → ∞) says every client buys at the same rate, a → ∞ (with b) that every client
+# drops out with the same probability, p or q → ∞ that every purchase or every client spends alike. Real
+# books are heterogeneous (CDNOW: r 0.24, a 0.79, p 6.3, q 3.7; the demo brokerage: r ≈ 1, p ≈ 1–15); a
+# history too short to show the heterogeneity drives them to 1e6–1e8 (the demo brokerage a few days
+# after its data start). b is left out: when nobody drops out (a → 0, as the brokerage fits) b is not
+# identified and runs to 1e4–1e5 harmlessly, since only a / (a + b) ≈ 0 matters then.
+MAX_SHAPE = 1e4
+
+# L-BFGS-B stops "abnormally" when its line search cannot lower the objective any more. With the
+# tolerances above that is how most fits end at the optimum itself (the demo brokerage's full fit does),
+# so such a stop counts as converged when the gradient is negligible against the log-likelihood.
+_GRADIENT_AT_OPTIMUM = 1e-6
+
+
+def _fit(objective: Objective, start: np.ndarray, names: tuple[str, ...]) -> tuple[np.ndarray, float]:
     """Minimise an objective (log-parameters ↦ (−LL, its gradient)) with L-BFGS-B from ``start``.
 
     The gradient is analytic (``jac=True``): SciPy's default finite differences cost one more
@@ -146,11 +161,28 @@ def _fit(objective: Objective, start: np.ndarray) -> tuple[np.ndarray, float]:
     reuses the one evaluation's terms). With them the 1M-client BG/NBD fit also stopped with a 4%
     short of lifetimes' optimum (0.02 log-likelihood units below it); with the exact gradient it
     reaches it.
+
+    A fit that did not converge (iteration limit, a non-finite likelihood, a line-search stop with a
+    gradient still far from 0) is a :class:`ValueModelError`, not parameters to predict with.
     """
     result = minimize(objective, np.log(start), jac=True, method="L-BFGS-B", options=_TOLERANCES)
-    if not np.isfinite(result.fun):
-        raise ValueModelError(f"the fit did not converge: {result.message}")
-    return np.exp(result.x), -float(result.fun)
+    params = np.exp(result.x)
+    finite = np.isfinite(result.fun) and np.all(np.isfinite(params))
+    flat = finite and np.max(np.abs(result.jac)) <= _GRADIENT_AT_OPTIMUM * max(abs(result.fun), 1.0)
+    if not (finite and (result.success or flat)):
+        shown = ", ".join(f"{n} = {v:.4g}" for n, v in zip(names, params, strict=True))
+        raise ValueModelError(f"the fit did not converge ({result.message}; {shown})")
+    return params, -float(result.fun)
+
+
+def _check_shapes(model: str, shapes: dict[str, float]) -> None:
+    """Refuse a fit whose shape parameters ran to an extreme value (see MAX_SHAPE)."""
+    extreme = [f"{name} = {value:.3g}" for name, value in shapes.items() if value > MAX_SHAPE]
+    if extreme:
+        raise ValueModelError(
+            f"the {model} fit ran to an extreme value ({', '.join(extreme)} > {MAX_SHAPE:g}): "
+            "the history is too short or too uniform to estimate the model"
+        )
 
 
 def _distinct(column: np.ndarray, weight: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -241,7 +273,7 @@ def bgnbd_objective(x: np.ndarray, t_x: np.ndarray, big_t: np.ndarray, weight: n
 
 
 def fit_bgnbd(x: np.ndarray, t_x: np.ndarray, big_t: np.ndarray) -> BgNbd:
-    """BG/NBD by maximum likelihood on clients' (x, t_x, T)."""
+    """BG/NBD by maximum likelihood on clients' (x, t_x, T); a :class:`ValueModelError` when it cannot be fitted."""
     x, t_x, big_t = (np.asarray(v, dtype=float) for v in (x, t_x, big_t))
     for name, values in (("x", x), ("t_x", t_x), ("T", big_t)):
         _check(name, values)
@@ -254,7 +286,9 @@ def fit_bgnbd(x: np.ndarray, t_x: np.ndarray, big_t: np.ndarray) -> BgNbd:
     rows, weight = _grouped(x, t_x, big_t)
     gx, gtx, gt = rows.T
     scale = float(np.mean(big_t)) or 1.0  # start α near the time scale of the data
-    (r, alpha, a, b), ll = _fit(bgnbd_objective(gx, gtx, gt, weight), np.array([1.0, scale, 1.0, 1.0]))
+    start = np.array([1.0, scale, 1.0, 1.0])
+    (r, alpha, a, b), ll = _fit(bgnbd_objective(gx, gtx, gt, weight), start, ("r", "α", "a", "b"))
+    _check_shapes("BG/NBD", {"r": r, "a": a})
     return BgNbd(r=float(r), alpha=float(alpha), a=float(a), b=float(b), log_likelihood=ll, clients=len(x))
 
 
@@ -333,7 +367,8 @@ def fit_gamma_gamma(x: np.ndarray, m_x: np.ndarray) -> GammaGamma:
     rows, weight = _grouped(x[keep], m_x[keep])
     gx, gm = rows.T
     start = np.array([1.0, 2.0, float(np.mean(m_x[keep]))])
-    (p, q, v), ll = _fit(gamma_gamma_objective(gx, gm, weight), start)
+    (p, q, v), ll = _fit(gamma_gamma_objective(gx, gm, weight), start, ("p", "q", "γ"))
+    _check_shapes("Gamma-Gamma", {"p": p, "q": q})
     if q <= 1.0:
         raise ValueModelError(f"fitted q = {q:.3f} ≤ 1: the mean spend is undefined; the data do not fit the model")
     return GammaGamma(p=float(p), q=float(q), v=float(v), log_likelihood=ll, clients=int(keep.sum()))

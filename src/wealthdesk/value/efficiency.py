@@ -8,11 +8,14 @@ flatter the channel that brought them. Each row joins
 - the purchase summary (``summary.py``) and the fitted models → CLV
   (``lifetime.py``), with the recurring revenue at the as-of date (``revenue.py``);
 - CAC (``acquisition.py``);
-- CMC (``maintenance.py``): the 12-month cost, annualised when the data are
-  shorter, as a monthly run rate over the horizon, discounted like CLV.
+- CMC (``maintenance.py``): the 12-month cost, each source annualised by how
+  much of the year it covers (not below 90 days), as a monthly run rate over
+  the horizon, discounted like CLV.
 
-The result is written to the ``customer_value`` table (replaced as a whole,
-one as-of date at a time) for the API and dashboards to read.
+On request (``save_customer_values``; ``--save`` on the command line) the
+result is written to the ``customer_value`` table (replaced as a whole, one
+as-of date at a time) for the API and dashboards to read. Computing it never
+writes: the store may be shared with a running server.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ import pyarrow as pa
 from wealthdesk.profiles.build import latest_snapshot
 from wealthdesk.value.acquisition import AcquisitionRules, client_acquisition_costs
 from wealthdesk.value.lifetime import Horizon, ValueModels, client_lifetime_values, fit_value_models
-from wealthdesk.value.maintenance import MaintenanceRules, maintenance_costs
+from wealthdesk.value.maintenance import Coverage, MaintenanceRules, cost_coverage, maintenance_costs
 from wealthdesk.value.revenue import RevenueRules, recurring_revenue
 from wealthdesk.value.summary import clv_summary
 
@@ -51,13 +54,15 @@ class CustomerValues:
 
     as_of: date
     holdings_snapshot: date | None
-    cmc_annual_factor: float
+    cmc_coverage: tuple[Coverage, Coverage]
     models: ValueModels
     rules: ValueRules
     table: pa.Table
 
 
-def _client_base(backend: Any, as_of: date, rules: ValueRules) -> tuple[Any, date | None]:
+def _client_base(
+    backend: Any, as_of: date, rules: ValueRules, coverage: tuple[Coverage, Coverage]
+) -> tuple[Any, date | None]:
     c = backend.table("customers")
     clients = c.filter(c.registered_at.date() <= as_of).select(
         "customer_id", "acquisition_channel", "acquisition_campaign_id", "advisor_id"
@@ -68,9 +73,9 @@ def _client_base(backend: Any, as_of: date, rules: ValueRules) -> tuple[Any, dat
         recurring_revenue(backend, as_of, snapshot, rules.revenue).select(
             "customer_id", "trailing_monthly", "level2_monthly", "recurring_monthly"
         ),
-        client_acquisition_costs(backend, clients, rules.acquisition),
-        maintenance_costs(backend, as_of, rules.maintenance).select(
-            "customer_id", "touches", "advisor_messages", "cmc_window"
+        client_acquisition_costs(backend, clients, as_of, rules.acquisition),
+        maintenance_costs(backend, as_of, rules.maintenance, coverage).select(
+            "customer_id", "touches", "advisor_messages", "cmc_12m"
         ),
     )
     base = clients
@@ -84,20 +89,20 @@ def _column(table: pa.Table, name: str, fill: float | None = 0.0) -> np.ndarray:
     return values if fill is None else np.nan_to_num(values, nan=fill)
 
 
-def customer_values(backend: Any, as_of: date, data_start: date, rules: ValueRules | None = None) -> CustomerValues:
+def customer_values(backend: Any, as_of: date, rules: ValueRules | None = None) -> CustomerValues:
     """CLV, CAC, CMC and efficiency of every client registered by ``as_of``.
 
-    ``data_start`` is the first day of data in the store (the first trade
-    day): a CMC window reaching before it is annualised.
+    A :class:`~wealthdesk.value.clv.ValueModelError` when the history is too
+    short for the CLV models or they give a non-finite value (``lifetime.py``).
     """
     rules = rules or ValueRules()
-    base_expr, snapshot = _client_base(backend, as_of, rules)
+    coverage = cost_coverage(backend, as_of, rules.maintenance)
+    base_expr, snapshot = _client_base(backend, as_of, rules, coverage)
     base = backend.to_pyarrow(base_expr)
     x, t_x, big_t, m_x = (_column(base, name, fill=None) for name in ("x", "t_x", "T", "m_x"))
     models = fit_value_models(x, t_x, big_t, m_x)
     values = client_lifetime_values(models, rules.horizon, x, t_x, big_t, m_x, _column(base, "recurring_monthly"))
-    factor = rules.maintenance.annual_factor(as_of, data_start)
-    cmc_12m = _column(base, "cmc_window") * factor
+    cmc_12m = _column(base, "cmc_12m")
     cmc = cmc_12m / 12.0 * rules.horizon.annuity
     cac = _column(base, "cac")
     columns: dict[str, Any] = {
@@ -125,7 +130,7 @@ def customer_values(backend: Any, as_of: date, data_start: date, rules: ValueRul
     table = table.append_column("as_of", pa.array([as_of] * n, pa.date32()))
     table = table.append_column("horizon_months", pa.array([rules.horizon.months] * n, pa.int32()))
     table = table.append_column("discount_rate", pa.array([rules.horizon.discount_rate] * n, pa.float64()))
-    return CustomerValues(as_of, snapshot, factor, models, rules, table)
+    return CustomerValues(as_of, snapshot, coverage, models, rules, table)
 
 
 def save_customer_values(backend: Any, values: CustomerValues) -> str:

@@ -19,12 +19,22 @@ Two sources, per client:
   figure from the data: set your own. Group-chat messages are left out (one
   message serves many clients and the data do not say how to split it).
 
-The window is the ``window_days`` (365) days ending on the as-of date. When
-the data start later than the window does, the observed cost is scaled to a
-full year (``annual_factor``). The projection over the horizon (in
-``efficiency.py``) takes the annual cost as a monthly run rate, discounted
-like CLV, and is **not** weighted by P(alive): a client who has quietly left
-is still on the call and push lists and still costs money.
+The window is the ``window_days`` (365) days ending on the as-of date. Each
+source's cost is scaled to a year separately, by how much of the window *that
+source* covers (:func:`cost_coverage`): a source starts on its first record in
+the store (the first touch of any campaign; the first archived WeCom message),
+since before it the store cannot tell "no cost" from "not recorded". In the
+demo data trades start 2019-12-31, messages 2020-01-02 and touches only
+2020-02-13: one start date for all would scale the touches too little.
+
+Below ``min_coverage_days`` (90) a source is **not** scaled: a few weeks of
+bursty campaign touches (or an as-of days after the data start) say little
+about a year, and a ×40 or ×180 factor turned them into nonsense. Its cost is
+then what was observed, a lower bound, and the report says so. The
+projection over the horizon (in ``efficiency.py``) takes the annual cost as a
+monthly run rate, discounted like CLV, and is **not** weighted by P(alive): a
+client who has quietly left is still on the call and push lists and still
+costs money.
 
 Ibis throughout, so it runs on DuckDB and Spark like the rest of the pipeline.
 """
@@ -50,6 +60,7 @@ class MaintenanceRules:
     message_unit_cost: float = 1.0
     allocate_campaign_fixed_costs: bool = True
     window_days: int = 365
+    min_coverage_days: int = 90
 
     def __post_init__(self) -> None:
         unknown = sorted(set(self.touch_unit_cost) - set(TOUCH_CHANNELS))
@@ -59,16 +70,66 @@ class MaintenanceRules:
             raise ValueError("unit costs must not be negative")
         if self.window_days < 1:
             raise ValueError("the window needs at least one day")
+        if self.min_coverage_days < 1:
+            raise ValueError("the minimum coverage needs at least one day")
 
     def window(self, as_of: date) -> tuple[date, date]:
         """First and last day of the cost window (both included)."""
         return as_of - timedelta(days=self.window_days - 1), as_of
 
-    def annual_factor(self, as_of: date, data_start: date) -> float:
-        """What the window's cost is multiplied by to read as a year's cost."""
+    def annual_factor(self, as_of: date, source_start: date | None) -> tuple[int, float]:
+        """Days of the window a source starting on ``source_start`` covers, and the factor that makes
+        its cost over them read as a year's: 365 ÷ days, or 1 (not scaled) below the minimum coverage."""
         first, _ = self.window(as_of)
-        covered = (as_of - max(first, data_start)).days + 1
-        return 365.0 / max(covered, 1)
+        covered = 0 if source_start is None else max((as_of - max(first, source_start)).days + 1, 0)
+        if covered < min(self.min_coverage_days, self.window_days):
+            return covered, 1.0
+        return covered, 365.0 / covered
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """How much of the CMC window one cost source covers, and the factor its cost was scaled by."""
+
+    source: str
+    first_day: date | None
+    days: int
+    factor: float
+    window_days: int
+    min_days: int
+
+    @property
+    def note(self) -> str | None:
+        """What a reader of the report must know about this source's cost, or None when it is a full year."""
+        if self.first_day is None or self.days == 0:
+            return f"no {self.source} recorded by the as-of date: CMC counts none"
+        if self.days < min(self.min_days, self.window_days):
+            return (
+                f"{self.source} recorded for {self.days} days only (from {self.first_day}), fewer than "
+                f"{self.min_days}: their cost is not scaled to a year, so CMC is a lower bound"
+            )
+        if self.factor > 1.0:
+            return (
+                f"{self.source} cover {self.days} days of the {self.window_days}-day CMC window "
+                f"(from {self.first_day}): their cost is scaled ×{self.factor:.2f} to a year"
+            )
+        return None
+
+
+def cost_coverage(backend: Any, as_of: date, rules: MaintenanceRules) -> tuple[Coverage, Coverage]:
+    """Coverage of the touches and of the WeCom messages: each from its own first record on or before as_of."""
+    t = backend.table("campaign_touches")
+    m = backend.table("wecom_messages")
+    touch_day, message = t.touched_at.date(), message_day(m)
+    starts = (
+        backend.to_pyarrow(t.filter(touch_day <= as_of).aggregate(first=touch_day.min())).to_pylist()[0]["first"],
+        backend.to_pyarrow(m.filter(message <= as_of).aggregate(first=message.min())).to_pylist()[0]["first"],
+    )
+    out = []
+    for source, start in zip(("campaign touches", "WeCom messages"), starts, strict=True):
+        days, factor = rules.annual_factor(as_of, start)
+        out.append(Coverage(source, start, days, factor, rules.window_days, rules.min_coverage_days))
+    return out[0], out[1]
 
 
 def _touch_costs(backend: Any, as_of: date, rules: MaintenanceRules) -> Any:
@@ -110,9 +171,13 @@ def _message_costs(backend: Any, as_of: date, rules: MaintenanceRules) -> Any:
     return m.group_by("customer_id").aggregate(advisor_messages=m.count())
 
 
-def maintenance_costs(backend: Any, as_of: date, rules: MaintenanceRules) -> Any:
+def maintenance_costs(
+    backend: Any, as_of: date, rules: MaintenanceRules, coverage: tuple[Coverage, Coverage] | None = None
+) -> Any:
     """Per client with any service cost in the window: touches, touch_cost, campaign_fixed_cost,
-    advisor_messages, message_cost and cmc_window (CNY, not yet annualised)."""
+    advisor_messages, message_cost, cmc_window (CNY, as observed) and cmc_12m (each source scaled to a
+    year by its ``coverage``, default :func:`cost_coverage`)."""
+    touch_cover, message_cover = coverage or cost_coverage(backend, as_of, rules)
     touches = _touch_costs(backend, as_of, rules)
     messages = _message_costs(backend, as_of, rules)
     both = touches.outer_join(messages, "customer_id")
@@ -124,4 +189,9 @@ def maintenance_costs(backend: Any, as_of: date, rules: MaintenanceRules) -> Any
         advisor_messages=both.advisor_messages.fill_null(0).cast("int64"),
     )
     message_cost = both.advisor_messages.cast("float64") * rules.message_unit_cost
-    return both.mutate(message_cost=message_cost, cmc_window=both.touch_cost + both.campaign_fixed_cost + message_cost)
+    touch_cost = both.touch_cost + both.campaign_fixed_cost
+    return both.mutate(
+        message_cost=message_cost,
+        cmc_window=touch_cost + message_cost,
+        cmc_12m=touch_cost * touch_cover.factor + message_cost * message_cover.factor,
+    )

@@ -39,12 +39,19 @@ def _group_table(report: ValueReport) -> Table:
 
 
 def _campaign_table(report: ValueReport) -> Table:
-    table = Table(title="CAC per campaign (cost ÷ clients crediting it)")
-    for name, justify in (("campaign", "left"), ("channel", "left"), ("cost", "right"), ("acquired", "right")):
+    """Campaigns started by the as-of date; those still running then have partial acquisitions."""
+    as_of = report.values.as_of
+    table = Table(
+        title=f"CAC per campaign started by {as_of} (cost ÷ clients crediting it registered by then)",
+        caption=f"running: the campaign had not ended on {as_of}; its acquisitions so far, so its CAC is provisional",
+    )
+    columns = (("campaign", "left"), ("channel", "left"), ("status", "left"), ("cost", "right"), ("acquired", "right"))
+    for name, justify in columns:
         table.add_column(name, justify=justify)  # type: ignore[arg-type]
     table.add_column("CAC", justify="right")
     for c in report.campaigns:
-        table.add_row(c["campaign_id"], c["channel"], _money(c["cost"]), f"{c['acquired']:,}", _money(c["cac"]))
+        status = "running" if c["running"] else "ended"
+        table.add_row(c["campaign_id"], c["channel"], status, _money(c["cost"]), f"{c['acquired']:,}", _money(c["cac"]))
     return table
 
 

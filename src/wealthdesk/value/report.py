@@ -4,17 +4,22 @@
 as-of date inside the data, a known channel, segments built when grouping by
 segment) and fails with a one-line :class:`ValueReportError` otherwise — an
 empty or silently wrong report is worse than an error. It computes the
-per-client values (``efficiency.py``), optionally saves them, and sums and
-averages them per group. Group sums add up to the per-client sums; by
-segment a client counts once in every segment they belong to, so segment
-totals can exceed the book's.
+per-client values (``efficiency.py``), saves them only when asked (the store
+may be shared with a running server), and sums and averages them per group.
+Group sums add up to the per-client sums; by segment a client counts once in
+every segment they belong to, so segment totals can exceed the book's.
+
+Segment memberships are not recomputed here: ``segment_members`` holds those
+of the last ``wealthdesk run``, at that run's as-of date. When it differs from
+the report's, the report says so in a note (and ``segments_as_of``) rather
+than refusing: the memberships are still the best grouping the store has,
+and recomputing them would need the whole profile pipeline at the old date.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from datetime import date
-from enum import StrEnum
 from typing import Any
 
 import ibis
@@ -26,6 +31,7 @@ from wealthdesk.schema.columns import ACQUISITION_CHANNELS
 from wealthdesk.value.acquisition import campaign_acquisitions
 from wealthdesk.value.clv import ValueModelError
 from wealthdesk.value.efficiency import CustomerValues, ValueRules, customer_values, save_customer_values
+from wealthdesk.value.grouping import GroupBy
 
 MEASURES = ("clv", "cac", "cmc", "efficiency")
 NO_ADVISOR = "(none)"
@@ -33,14 +39,6 @@ NO_ADVISOR = "(none)"
 
 class ValueReportError(WealthdeskError):
     """The customer-value report cannot be made for this store or request."""
-
-
-class GroupBy(StrEnum):
-    """What the report groups clients by."""
-
-    channel = "channel"
-    advisor = "advisor"
-    segment = "segment"
 
 
 @dataclass
@@ -55,6 +53,7 @@ class ValueReport:
     campaigns: list[dict[str, Any]]
     saved_table: str | None = None
     notes: list[str] = field(default_factory=list)
+    segments_as_of: date | None = None
 
     @property
     def clients(self) -> pa.Table:
@@ -73,13 +72,28 @@ class ValueReport:
             "channel": self.channel,
             "models": {"bgnbd": asdict(models.bgnbd), "gamma_gamma": asdict(models.spend)},
             "rules": _rules_dict(self.values.rules),
-            "cmc_annual_factor": self.values.cmc_annual_factor,
+            "cmc_coverage": [
+                {
+                    "source": c.source,
+                    "first_day": c.first_day.isoformat() if c.first_day else None,
+                    "days": c.days,
+                    "factor": c.factor,
+                }
+                for c in self.values.cmc_coverage
+            ],
+            "segments_as_of": self.segments_as_of.isoformat() if self.segments_as_of else None,
             "total": self.total,
             "groups": self.groups,
-            "campaigns": self.campaigns,
+            "campaigns": [
+                {**c, "start_date": _iso(c["start_date"]), "end_date": _iso(c["end_date"])} for c in self.campaigns
+            ],
             "saved_table": self.saved_table,
             "notes": self.notes,
         }
+
+
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day else None
 
 
 def _rules_dict(rules: ValueRules) -> dict[str, Any]:
@@ -108,7 +122,7 @@ def _has_rows(backend: Any, name: str) -> bool:
     return bool(backend.to_pyarrow(table.count()).as_py())
 
 
-def _check_request(backend: Any, as_of: date | None, channel: str | None, by: GroupBy) -> tuple[date, date]:
+def _check_request(backend: Any, as_of: date | None, channel: str | None, by: GroupBy) -> date:
     first, last = data_range(backend)
     as_of = as_of or last
     if not first <= as_of <= last:
@@ -119,7 +133,7 @@ def _check_request(backend: Any, as_of: date | None, channel: str | None, by: Gr
         raise ValueReportError(
             "no segment members in this store: save a segment (wealthdesk segment create) and run `wealthdesk run`"
         )
-    return first, as_of
+    return as_of
 
 
 def _filter_channel(table: pa.Table, channel: str | None) -> pa.Table:
@@ -144,7 +158,15 @@ def _aggregate(table: pa.Table, key: str | None) -> list[dict[str, Any]]:
     return rows
 
 
-def _grouped(backend: Any, clients: pa.Table, by: GroupBy) -> list[dict[str, Any]]:
+def _segment_members(backend: Any) -> tuple[pa.Table, date | None]:
+    """The (segment, customer_id) pairs of the last `wealthdesk run`, and the as-of date they were built at."""
+    table = backend.table("segment_members")
+    members = backend.to_pyarrow(table.select("segment", "customer_id").distinct())
+    built = backend.to_pyarrow(table.as_of.max()).as_py() if "as_of" in table.columns else None
+    return members, built
+
+
+def _grouped(members: pa.Table | None, clients: pa.Table, by: GroupBy) -> list[dict[str, Any]]:
     if by is GroupBy.channel:
         return _aggregate(clients, "acquisition_channel")
     if by is GroupBy.advisor:
@@ -152,8 +174,25 @@ def _grouped(backend: Any, clients: pa.Table, by: GroupBy) -> list[dict[str, Any
         return _aggregate(
             clients.set_column(clients.schema.get_field_index("advisor_id"), "advisor_id", advisor), "advisor_id"
         )
-    members = backend.to_pyarrow(backend.table("segment_members").select("segment", "customer_id").distinct())
+    assert members is not None
     return _aggregate(members.join(clients, "customer_id", join_type="inner"), "segment")
+
+
+def _notes(values: CustomerValues, channel: str | None, clients: pa.Table, segments_as_of: date | None) -> list[str]:
+    """What a reader must know to trust the figures: missing inputs, scaled or partial costs, stale segments."""
+    as_of = values.as_of
+    notes = []
+    if values.holdings_snapshot is None:
+        notes.append(f"no holdings snapshot on or before {as_of}: no trailing commission is counted")
+    notes += [c.note for c in values.cmc_coverage if c.note]
+    if segments_as_of is not None and segments_as_of != as_of:
+        notes.append(
+            f"segment memberships are from {segments_as_of} (the last `wealthdesk run`), not {as_of}: "
+            f"clients are grouped by the segments they were in on {segments_as_of}"
+        )
+    if channel is not None and not clients.num_rows:
+        notes.append(f"no client registered by {as_of} came through channel {channel}")
+    return notes
 
 
 def value_report(
@@ -162,34 +201,33 @@ def value_report(
     rules: ValueRules | None = None,
     by: GroupBy = GroupBy.channel,
     channel: str | None = None,
-    save: bool = True,
+    save: bool = False,
 ) -> ValueReport:
-    """Compute every client's value as of ``as_of`` (default: the last trade day), save it, and group it."""
-    first, as_of = _check_request(backend, as_of, channel, by)
+    """Compute every client's value as of ``as_of`` (default: the last trade day) and group it.
+
+    ``save=True`` also replaces the store's ``customer_value`` table with the per-client rows; by
+    default nothing is written. Nothing is saved when the request or the models fail.
+    """
+    as_of = _check_request(backend, as_of, channel, by)
+    members, segments_as_of = _segment_members(backend) if by is GroupBy.segment else (None, None)
     try:
-        values = customer_values(backend, as_of, first, rules)
+        values = customer_values(backend, as_of, rules)
     except ValueModelError as exc:
         raise ValueReportError(f"cannot fit the CLV models as of {as_of}: {exc}; try a later --as-of") from None
     saved = save_customer_values(backend, values) if save else None
     clients = _filter_channel(values.table, channel)
-    campaigns = backend.to_pyarrow(campaign_acquisitions(backend)).to_pylist()
+    campaigns = backend.to_pyarrow(campaign_acquisitions(backend, as_of)).to_pylist()
     if channel is not None:
         campaigns = [c for c in campaigns if c["channel"] == channel]
-    notes = []
-    if values.holdings_snapshot is None:
-        notes.append(f"no holdings snapshot on or before {as_of}: no trailing commission is counted")
-    if values.cmc_annual_factor > 1.0:
-        notes.append(f"the data cover less than the 12-month CMC window: cost scaled ×{values.cmc_annual_factor:.2f}")
-    if channel is not None and not clients.num_rows:
-        notes.append(f"no client registered by {as_of} came through channel {channel}")
     total = _aggregate(clients, None)
     return ValueReport(
         values=values,
         by=by,
         channel=channel,
-        groups=_grouped(backend, clients, by),
+        groups=_grouped(members, clients, by),
         total=total[0] if total else {"clients": 0},
         campaigns=campaigns,
         saved_table=saved,
-        notes=notes,
+        notes=_notes(values, channel, clients, segments_as_of),
+        segments_as_of=segments_as_of,
     )
