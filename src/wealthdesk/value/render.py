@@ -43,7 +43,7 @@ def _campaign_table(report: ValueReport) -> Table:
     as_of = report.values.as_of
     table = Table(
         title=f"CAC per campaign started by {as_of} (cost ÷ clients crediting it registered by then)",
-        caption=f"running: the campaign had not ended on {as_of}; its acquisitions so far, so its CAC is provisional",
+        caption=f"running: the campaign had not ended on {as_of}; acquisitions so far only: CAC provisional",
     )
     columns = (("campaign", "left"), ("channel", "left"), ("status", "left"), ("cost", "right"), ("acquired", "right"))
     for name, justify in columns:
