@@ -40,7 +40,7 @@ def small_book(tmp_path_factory: pytest.TempPathFactory) -> Path:
         """INSERT INTO funds (fund_code, name, fund_type, company, risk_level, management_fee, custody_fee,
                               subscription_fee, redemption_fee) VALUES
            ('000001', '甲成长股票A', 'equity', '甲基金', 'R4', 0.015, 0.0025, 0.015, 0.005),
-           ('000002', '乙纯债债券A', 'bond', '乙基金', 'R2', 0.006, 0.001, 0.008, 0.001),
+           ('000002', '乙纯债债券A&B', 'bond', '乙基金', 'R2', 0.006, 0.001, 0.008, 0.001),
            ('000003', '丙货币A', 'money', '丙基金', 'R1', 0.0025, 0.0008, 0, 0)"""
     )
     con.execute(
@@ -203,7 +203,7 @@ def test_crowded_exposure_matches_the_generator_truth(demo: DemoStore) -> None:
         (Window(date(2018, 1, 1), date(2018, 6, 30)), (), "outside the data"),
         (Window(date(2021, 2, 10), date(2023, 1, 1)), (), "outside the data"),
         (WINDOW, ("999999",), "unknown fund code(s): 999999"),
-        (Window(date(2020, 1, 2), date(2020, 3, 1)), ("000002",), None),  # held: a report, not an error
+        (Window(date(2020, 1, 2), date(2020, 9, 1)), ("000002",), None),  # held, no trades: a report
     ],
 )
 def test_bad_windows_and_funds_say_what_is_wrong(
@@ -214,6 +214,31 @@ def test_bad_windows_and_funds_say_what_is_wrong(
         return
     with pytest.raises(FundReportError, match=message.replace("(", r"\(").replace(")", r"\)")):
         _report(small_book, window, funds)
+
+
+def test_a_window_without_a_trading_day_is_an_error_not_an_empty_report(demo: DemoStore) -> None:
+    with pytest.raises(FundReportError, match="no trading day after 2021-02-13 up to 2021-02-14"):
+        _report(demo.settings.store, Window(date(2021, 2, 13), date(2021, 2, 14)))  # a weekend
+
+
+def test_a_disclosure_counts_only_once_it_is_public(small_book: Path) -> None:
+    """The 2020-12-31 top ten is published weeks later: on 2021-01-05 the fund's exposure was not yet known."""
+    from wealthdesk.funds.traits import fund_traits
+
+    with duckdb.connect(str(small_book), read_only=True) as con:
+        backend = ibis.duckdb.from_connection(con)
+        early, later = (
+            {r["fund_code"]: r["crowded_exposure"] for r in backend.to_pyarrow(fund_traits(backend, w)).to_pylist()}
+            for w in (Window(date(2021, 1, 5), date(2021, 2, 10)), WINDOW)
+        )
+    assert early["000001"] == 0 and later["000001"] == pytest.approx(0.3)
+
+
+def test_the_fall_within_the_window_starts_from_the_opening_close(small_book: Path) -> None:
+    """A window opening on a day without a NAV still measures the fall from the NAV of its opening close."""
+    report = _report(small_book, Window(date(2021, 2, 12), date(2021, 3, 31)))  # 2.0 on 2021-02-10, then 1.5
+    numeric = {t.trait: t for t in report.numeric_traits}
+    assert numeric["max_drawdown"].redeemed_mean == pytest.approx(1.5 / 2.0 - 1)
 
 
 def test_a_window_when_nothing_was_held_is_an_error_not_an_empty_report(small_book: Path) -> None:
@@ -238,5 +263,5 @@ def test_cli_json_html_and_errors(small_book: Path, tmp_path: Path) -> None:
 
 
 def test_html_escapes_names(small_book: Path) -> None:
-    report = _report(small_book)
-    assert "<td>甲成长股票A</td>" in fund_report_html(report)
+    html = fund_report_html(_report(small_book))
+    assert "<td>乙纯债债券A&amp;B</td>" in html and "乙纯债债券A&B" not in html

@@ -24,7 +24,7 @@ from rich.table import Table
 
 from wealthdesk.funds.risk_features import FEATURES, holding_features
 from wealthdesk.funds.risk_model import RiskModel, train_risk_model
-from wealthdesk.funds.window import FundReportError
+from wealthdesk.funds.window import FundReportError, check_day
 from wealthdesk.governance.masking import mask_name
 
 REASONS_PER_HOLDING = 3
@@ -116,6 +116,7 @@ def reassurance_list(
         known = backend.to_pyarrow(backend.table("advisors").advisor_id).to_pylist()
         if advisor not in known:
             raise FundReportError(f"unknown advisor {advisor!r}: no such advisor_id in the advisors table")
+    check_day(backend, as_of)
     model = model or train_risk_model(backend, as_of)
     features = backend.to_pyarrow(holding_features(backend, as_of))
     if advisor is not None:

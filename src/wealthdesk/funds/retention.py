@@ -256,9 +256,8 @@ def _report(window: Window, rows: pa.Table, traits: pa.Table, min_holders: int) 
     until = np.where(redeemed, first, np.datetime64(window.end, "D"))
     days = (until - opened).astype("timedelta64[D]").astype(float)
     days[np.isnat(opened)] = np.nan
-    # holding periods: every holding redeemed in the window, against the holdings that stayed to its end
-    stayed = held & ~redeemed
-    periods = holding_periods(days[redeemed | stayed], redeemed[redeemed | stayed], fund_type[redeemed | stayed])
+    # holding periods of the holdings at the start: those redeemed in the window against those that stayed
+    periods = holding_periods(days[held], redeemed[held], fund_type[held])
     total = flows(np.ones(len(f), dtype=bool))
     by_type = grouped(fund_type)
     by_change = sorted(lines, key=lambda x: -abs(x.flows.change))

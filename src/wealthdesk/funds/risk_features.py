@@ -58,9 +58,10 @@ def holding_features(backend: Any, day: date, spells: Any = None) -> Any:
     """
     pos = positions_at(backend, day)
     accounts = backend.table("accounts").select("account_id", "customer_id")
-    customers = backend.table("customers").select(
-        "customer_id", "advisor_id", client_risk_level=backend.table("customers").risk_level
-    )
+    c = backend.table("customers")
+    # the customers table keeps only the latest assessment: one made after the day was not known on it
+    known = c.risk_assessed_date.notnull() & (c.risk_assessed_date <= day)
+    customers = c.select("customer_id", "advisor_id", client_risk_level=ibis.ifelse(known, c.risk_level, None))
     funds = backend.table("funds").select(
         "fund_code", fund_name="name", fund_type="fund_type", product_risk_level="risk_level"
     )
@@ -90,8 +91,8 @@ def holding_features(backend: Any, day: date, spells: Any = None) -> Any:
         crowded_exposure=rows.crowded_weight.fill_null(0.0),
         equity_fund=rows.fund_type.isin(EQUITY_TYPES).cast("float64"),
         product_risk=rows.product_risk_level.substr(1).cast("float64"),
-        tenure_under_6m=(tenure < 182).cast("float64"),
-        tenure_6_12m=((tenure >= 182) & (tenure < 365)).cast("float64"),
+        tenure_under_6m=(rows.start_known & (tenure < 182)).cast("float64"),
+        tenure_6_12m=(rows.start_known & (tenure >= 182) & (tenure < 365)).cast("float64"),
         conservative_client=rows.client_risk_level.isin(CONSERVATIVE).fill_null(False).cast("float64"),
         unassessed_client=rows.client_risk_level.isnull().cast("float64"),
         log_client_funds=(client_funds + 1).ln(),
@@ -112,11 +113,11 @@ def _nav_moves(backend: Any, day: date) -> Any:
 
 
 def _tenure(backend: Any, day: date, pos: Any, spells: Any = None) -> Any:
-    """account_id, fund_code → days since the running holding spell began, for the positions ``pos``.
+    """account_id, fund_code → days since the running holding spell began, and whether that start is known.
 
-    A holding already held when the data begin has no known start; it is
-    given the data's first day, a lower bound that is past a year for any day
-    a year into the data.
+    A holding already held when the data begin has no known start: its days
+    count from the data's first day (a lower bound) and ``start_known`` is
+    false, so it is never taken for a recent purchase.
     """
     first = backend.to_pyarrow(backend.table("holdings").snapshot_date.min()).as_py()
     s = spell_starts(backend) if spells is None else spells
@@ -126,7 +127,10 @@ def _tenure(backend: Any, day: date, pos: Any, spells: Any = None) -> Any:
     rows = pos.left_join(opened, ["account_id", "fund_code"]).drop("account_id_right", "fund_code_right")
     start = rows.opened.fill_null(first)
     return rows.select(
-        "account_id", "fund_code", tenure_days=ibis.literal(day).delta(start, unit="day").cast("float64")
+        "account_id",
+        "fund_code",
+        tenure_days=ibis.literal(day).delta(start, unit="day").cast("float64"),
+        start_known=rows.opened.notnull(),
     )
 
 

@@ -38,7 +38,7 @@ from sklearn.preprocessing import StandardScaler
 
 from wealthdesk.funds.positions import spell_starts
 from wealthdesk.funds.risk_features import CLIENT_FEATURES, FEATURES, MARKET_FEATURES, holding_features, redeemed_within
-from wealthdesk.funds.window import FundReportError
+from wealthdesk.funds.window import FundReportError, check_day
 
 HORIZON_DAYS = 14
 LOOKBACK_DAYS = 365
@@ -147,9 +147,8 @@ def train_risk_model(
     seed: int = 0,
 ) -> RiskModel:
     """Fit on the holdings of past closes; a clear error when the history holds too little to learn from."""
+    check_day(backend, as_of)  # past the data every label would read "not redeemed"
     first = backend.to_pyarrow(backend.table("holdings").snapshot_date.min()).as_py()
-    if first is None:
-        raise FundReportError("the store has no holdings snapshots: ingest the brokerage's data first")
     anchors = training_anchors(as_of, first, horizon_days, lookback_days, step_days)
     if not anchors:
         raise FundReportError(

@@ -53,9 +53,9 @@ def summarise(report: FundRetentionReport) -> list[str]:
         "redeemed at least in part.",
     ]
     typed = {k: v for k, v in report.by_fund_type.items() if v.redeemer_rate is not None and v.holders_at_start}
-    if len(typed) >= 2:
-        high = max(typed, key=lambda k: typed[k].redeemer_rate or 0.0)
-        low = min(typed, key=lambda k: typed[k].redeemer_rate or 0.0)
+    high = max(typed, key=lambda k: typed[k].redeemer_rate or 0.0, default=None)
+    low = min(typed, key=lambda k: typed[k].redeemer_rate or 0.0, default=None)
+    if high is not None and low is not None and typed[high].redeemer_rate != typed[low].redeemer_rate:
         lines.append(
             f"Redemptions were most frequent among {high} fund holders ({percent(typed[high].redeemer_rate)} "
             f"redeemed) and least among {low} fund holders ({percent(typed[low].redeemer_rate)})."

@@ -67,10 +67,13 @@ def fund_traits(backend: Any, window: Window) -> Any:
 def _max_drawdown(backend: Any, window: Window) -> Any:
     """fund_code → the deepest fall from a running high of the unit NAV between the window's two closes (≤ 0)."""
     n = backend.table("fund_navs")
-    n = n.filter((n.nav_date >= window.start) & (n.nav_date <= window.end))
-    nav = n.unit_nav.cast("float64")
-    high = nav.max().over(ibis.window(group_by="fund_code", order_by="nav_date", following=0))
-    n = n.mutate(fall=nav / high - 1)
+    inside = n.filter((n.nav_date > window.start) & (n.nav_date <= window.end))
+    inside = inside.select("fund_code", "nav_date", unit_nav=inside.unit_nav.cast("float64"))
+    # the running high starts from the NAV at the start's close, even when the start is not itself a NAV day
+    opening = navs_at(backend, window.start).mutate(nav_date=ibis.literal(window.start))
+    n = opening.select("fund_code", "nav_date", "unit_nav").union(inside, distinct=False)
+    high = n.unit_nav.max().over(ibis.window(group_by="fund_code", order_by="nav_date", following=0))
+    n = n.mutate(fall=n.unit_nav / high - 1)
     return n.group_by("fund_code").aggregate(max_drawdown=n.fall.min())
 
 

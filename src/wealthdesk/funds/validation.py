@@ -23,6 +23,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from sklearn.metrics import roc_auc_score
 
+from wealthdesk.funds.positions import fund_trades
 from wealthdesk.funds.risk_features import holding_features
 from wealthdesk.funds.risk_model import RiskModel, train_risk_model
 
@@ -87,13 +88,9 @@ def validate_against_truth(
     truth = pq.read_table(
         truth_dir / "redemption_hazard.parquet", columns=["account_id", "fund_code", "redeemed_in_selloff"]
     )
-    t = backend.table("trades")
+    t = fund_trades(backend)
     already = backend.to_pyarrow(
-        t.filter(
-            (t.trade_type == "fund_redeem") & (t.trade_time.date() >= SELLOFF_START) & (t.trade_time.date() <= as_of)
-        )
-        .select("account_id", fund_code=t.instrument_code)
-        .distinct()
+        t.filter(~t.buy & (t.day >= SELLOFF_START) & (t.day <= as_of)).select("account_id", "fund_code").distinct()
     )
     with duckdb.connect() as con:
         con.register("scored", scored)

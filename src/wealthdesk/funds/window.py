@@ -60,4 +60,23 @@ def check_window(backend: Any, window: Window) -> Window:
             f"the window {window.start} → {window.end} is outside the data: holdings start on {first} "
             f"and fund NAVs end on {last}; choose dates in between"
         )
+    navs = backend.table("fund_navs")
+    valued = navs.filter((navs.nav_date > window.start) & (navs.nav_date <= window.end)).count()
+    if backend.to_pyarrow(valued).as_py() == 0:
+        raise FundReportError(
+            f"no trading day after {window.start} up to {window.end} (no fund was valued in between): "
+            "there is nothing to compare; widen the window"
+        )
     return window
+
+
+def check_day(backend: Any, day: date) -> date:
+    """``day`` if holdings and NAVs cover it; otherwise a :class:`FundReportError` naming the data's range."""
+    first, last = data_range(backend)
+    if first is None or last is None:
+        raise FundReportError("the store has no holdings snapshots or no fund NAVs: ingest the brokerage's data first")
+    if not first <= day <= last:
+        raise FundReportError(
+            f"{day} is outside the data: holdings start on {first} and fund NAVs end on {last}; choose a day in between"
+        )
+    return day

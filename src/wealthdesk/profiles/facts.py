@@ -11,7 +11,7 @@ and on Spark.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import ibis
@@ -20,6 +20,7 @@ from wealthdesk.profiles.columns import WINDOWS
 from wealthdesk.schema.columns import BOARDS, FUND_TYPES
 from wealthdesk.schema.wecom import BEIJING_OFFSET_MS
 
+DISCLOSURE_LAG_DAYS = 25  # a quarter's top-ten holdings are public ~15 working days after the quarter-end
 CROWDED_FUND_WEIGHT = 0.2  # a fund is crowded-exposed when crowded stocks are ≥ 20% of its disclosed top holdings
 
 
@@ -71,11 +72,14 @@ def permissions(backend: Any, period: Period) -> Any:
 def crowded_weights(backend: Any, as_of: date) -> Any:
     """fund_code → crowded_weight: the share of net assets in crowded stocks in the latest disclosure by ``as_of``.
 
+    A quarter's top ten is public some weeks after the quarter-end it refers to (fund quarterly reports come out
+    within 15 working days), so a report counts only :data:`DISCLOSURE_LAG_DAYS` after its ``report_date``.
+
     Only funds that disclosed top holdings by then have a row (money and bond
     funds disclose no stocks: no row, read as no exposure).
     """
     top = backend.table("fund_top_holdings")
-    top = top.filter(top.report_date <= as_of)
+    top = top.filter(top.report_date <= as_of - timedelta(days=DISCLOSURE_LAG_DAYS))
     latest = top.group_by("fund_code").aggregate(latest_report=top.report_date.max())
     secs = backend.table("securities").select(code="code", crowded="crowded")
     rows = top.join(latest, [top.fund_code == latest.fund_code, top.report_date == latest.latest_report])
