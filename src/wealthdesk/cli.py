@@ -543,6 +543,94 @@ def report_funds(
             console.print(f"wrote {html}")
 
 
+user_app = typer.Typer(help="API users, their roles and tokens.", no_args_is_help=True)
+app.add_typer(user_app, name="user")
+
+
+@user_app.command("add")
+def user_add(
+    user_id: Annotated[str, typer.Argument(help="Login name, e.g. the employee number.")],
+    role: Annotated[
+        str, typer.Option("--role", help="advisor, branch_manager, operations, analyst, compliance, admin.")
+    ],
+    name: Annotated[str | None, typer.Option("--name", help="Display name.")] = None,
+    advisor_id: Annotated[str | None, typer.Option("--advisor-id", help="For an advisor: their advisor_id.")] = None,
+    branch_id: Annotated[str | None, typer.Option("--branch-id", help="For a branch manager: their branch.")] = None,
+    store: StoreOption = None,
+) -> None:
+    """Add an API user with a role (an advisor sees their clients, a branch manager their branch).
+
+    Example: wealthdesk user add zhangwei --role advisor --advisor-id E100032
+    """
+    from wealthdesk.access.users import AccessError, Role, add_user
+    from wealthdesk.store import open_store
+
+    if role not in Role.__members__:
+        raise AccessError(f"unknown role {role!r}; roles: {', '.join(Role.__members__)}")
+    with open_store(_settings(store)) as con:
+        user = add_user(con, user_id, Role(role), name, advisor_id, branch_id)
+    console.print(
+        f"added {user.user_id} ({user.role.value}); issue a token with `wealthdesk user token {user.user_id}`"
+    )
+
+
+@user_app.command("list")
+def user_list(store: StoreOption = None, as_json: JsonOption = False) -> None:
+    """List the API users and their roles.
+
+    Example: wealthdesk user list --json
+    """
+    from rich.table import Table
+
+    from wealthdesk.access.users import list_users
+    from wealthdesk.store import open_store
+
+    with open_store(_settings(store)) as con:
+        users = list_users(con)
+    if as_json:
+        _print_json([{**u.__dict__, "role": u.role.value} for u in users])
+        return
+    table = Table("user", "role", "name", "advisor", "branch")
+    for u in users:
+        table.add_row(u.user_id, u.role.value, u.display_name or "", u.advisor_id or "", u.branch_id or "")
+    console.print(table)
+
+
+@user_app.command("token")
+def user_token(
+    user_id: Annotated[str, typer.Argument(help="The user to issue a token for.")],
+    label: Annotated[str | None, typer.Option("--label", help="What the token is for, e.g. sidebar.")] = None,
+    store: StoreOption = None,
+) -> None:
+    """Issue an API token; it is printed once and only its hash is stored.
+
+    Example: wealthdesk user token zhangwei --label sidebar
+    """
+    from wealthdesk.access.users import issue_token
+    from wealthdesk.store import open_store
+
+    with open_store(_settings(store)) as con:
+        token = issue_token(con, user_id, label)
+    typer.echo(token)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option("--host", help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8000,
+    store: StoreOption = None,
+) -> None:
+    """Serve the HTTP API on the store (the server owns the store file while it runs).
+
+    Example: wealthdesk serve --port 8000 --store demo.duckdb
+    """
+    import uvicorn
+
+    from wealthdesk.api.app import create_app
+
+    uvicorn.run(create_app(_settings(store)), host=host, port=port, log_level="info")
+
+
 @app.command()
 def demo(
     out: Annotated[Path, typer.Option("--out", help="Folder for the generated export files.")] = Path("demo-data"),

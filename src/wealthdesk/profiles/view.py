@@ -26,8 +26,12 @@ def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> list[d
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
-def client_view(con: duckdb.DuckDBPyConnection, customer_id: str) -> dict[str, Any]:
-    """Profile, masked identity and tags (with category) of one client; raises ClientNotFound."""
+def client_view(con: duckdb.DuckDBPyConnection, customer_id: str, reveal_name: bool = False) -> dict[str, Any]:
+    """Profile, masked identity and tags (with category) of one client; raises ClientNotFound.
+
+    ``reveal_name`` leaves the name whole (for the advisor serving the client); phone and ID number are
+    always masked.
+    """
     try:
         profile = _rows(con, "SELECT * FROM profiles WHERE customer_id = ?", [customer_id])
     except duckdb.CatalogException:
@@ -42,7 +46,8 @@ def client_view(con: duckdb.DuckDBPyConnection, customer_id: str) -> dict[str, A
     )[0]
     names = [identity["name"]]  # raw, only to mask the name where the client typed it in a chat
     for column in pii:
-        identity[column.name] = MASKS[column.pii](identity[column.name])
+        if not (reveal_name and column.name == "name"):
+            identity[column.name] = MASKS[column.pii](identity[column.name])
     tags = _rows(
         con,
         "SELECT tag, label, category, tag_version, as_of FROM customer_tags WHERE customer_id = ? "

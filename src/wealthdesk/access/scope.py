@@ -1,0 +1,30 @@
+"""Which clients a user may see, and which personal data they see unmasked.
+
+An advisor sees the clients assigned to them, a branch manager those of
+their branch, everyone else every client. A client outside the scope is
+answered exactly like a client that does not exist, so the API does not
+tell an advisor which client numbers are real.
+
+Phone and ID numbers are masked for every role, always; a client's name is
+shown in full only to the advisor and branch manager who serve them (they
+greet the client by it), masked (张*) for everyone else.
+"""
+
+from __future__ import annotations
+
+from wealthdesk.access.users import Role, User
+
+SERVING_ROLES = (Role.advisor, Role.branch_manager)
+
+
+def client_filter(user: User, alias: str = "c") -> tuple[str, list[str]]:
+    """SQL condition on the customers table (aliased ``alias``) and its parameters."""
+    if user.role is Role.advisor:
+        return f"{alias}.advisor_id = ?", [user.advisor_id or ""]
+    if user.role is Role.branch_manager:
+        return f"{alias}.branch_id = ?", [user.branch_id or ""]
+    return "true", []
+
+
+def sees_full_name(user: User) -> bool:
+    return user.role in SERVING_ROLES

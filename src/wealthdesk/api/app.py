@@ -1,0 +1,65 @@
+"""The FastAPI application, built by a factory from settings (no import-time singletons).
+
+**Who owns the store.** DuckDB lets one process open a file for writing, or
+several open it read-only, never both. The server needs to write (the audit
+log, event intake), so while ``wealthdesk serve`` runs it owns the store:
+one read-write connection, a cursor per request. CLI commands that open the
+same file fail with DuckDB's lock error until the server stops; batch jobs
+run either before the server starts or, as later endpoints allow, through
+the API.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+
+from wealthdesk import __version__
+from wealthdesk.access.audit import ensure_audit_table
+from wealthdesk.access.users import ensure_access_tables
+from wealthdesk.api import audit, clients
+from wealthdesk.api.deps import CurrentUser
+from wealthdesk.api.problems import install_problem_handlers
+from wealthdesk.config import Settings
+from wealthdesk.store import connect
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """The API on the store ``settings`` names; the store is opened at start-up and closed at shutdown."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        con = connect(settings)
+        ensure_access_tables(con)
+        ensure_audit_table(con)
+        app.state.con = con
+        try:
+            yield
+        finally:
+            con.close()
+
+    app = FastAPI(
+        title="wealthdesk API",
+        version=__version__,
+        description="Customer intelligence for a brokerage's wealth-management arm. Every request needs a bearer "
+        "token (`wealthdesk user token USER_ID`); clients are scoped to the user's role, personal data is masked by "
+        "role and every read of it is audited.",
+        lifespan=lifespan,
+    )
+    install_problem_handlers(app)
+    app.include_router(clients.router)
+    app.include_router(audit.router)
+
+    @app.get("/api/v1/me", tags=["users"], summary="The user the token belongs to")
+    def me(user: CurrentUser) -> dict[str, Any]:
+        return {
+            "user_id": user.user_id,
+            "role": user.role.value,
+            "advisor_id": user.advisor_id,
+            "branch_id": user.branch_id,
+        }
+
+    return app

@@ -1,0 +1,141 @@
+"""The API's access control: every endpoint × every role, client scope, masking, token hashes and the audit log."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pytest
+from fastapi.testclient import TestClient
+
+from wealthdesk.access.users import Role, add_user, issue_token
+from wealthdesk.api.app import create_app
+from wealthdesk.config import load_settings
+from wealthdesk.pipeline.run import run_pipeline
+from wealthdesk.testing import DemoStore
+
+
+@dataclass(frozen=True)
+class World:
+    client: TestClient
+    tokens: dict[Role, str]
+    store: Path
+    own: str  # a client of the advisor user
+    other: str  # a client of another advisor, in another branch
+    same_branch: str  # a client of another advisor in the advisor's branch
+    raw_pii: frozenset[str]  # every raw phone and ID number in the store
+
+
+@pytest.fixture(scope="module")
+def world(demo: DemoStore, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    store = tmp_path_factory.mktemp("api") / "api.duckdb"
+    shutil.copy(demo.settings.store, store)
+    con = duckdb.connect(str(store))
+    run_pipeline(con)
+    advisor, branch = con.execute(
+        """SELECT c.advisor_id, a.branch_id FROM customers c JOIN advisors a USING (advisor_id)
+           GROUP BY ALL ORDER BY count(*) DESC LIMIT 1"""
+    ).fetchone()
+    own = con.execute("SELECT min(customer_id) FROM customers WHERE advisor_id = ?", [advisor]).fetchone()[0]
+    other = con.execute("SELECT min(customer_id) FROM customers WHERE branch_id <> ?", [branch]).fetchone()[0]
+    same_branch = con.execute(
+        "SELECT min(customer_id) FROM customers WHERE branch_id = ? AND advisor_id IS DISTINCT FROM ?",
+        [branch, advisor],
+    ).fetchone()[0]
+    raw = frozenset(v for row in con.execute("SELECT phone, id_number FROM customers").fetchall() for v in row if v)
+    tokens = {}
+    for role in Role:
+        add_user(
+            con,
+            f"u_{role.value}",
+            role,
+            advisor_id=advisor if role is Role.advisor else None,
+            branch_id=branch if role is Role.branch_manager else None,
+        )
+        tokens[role] = issue_token(con, f"u_{role.value}")
+    con.close()
+    with TestClient(create_app(load_settings(store=store))) as client:
+        yield World(client, tokens, store, own, other, same_branch, raw)
+
+
+def _get(world: World, role: Role | None, path: str) -> object:
+    headers = {} if role is None else {"Authorization": f"Bearer {world.tokens[role]}"}
+    return world.client.get(path, headers=headers)
+
+
+# endpoint → the status each role gets; "own" / "other" / "branch" stand for the clients of the World
+MATRIX: dict[str, dict[Role, int]] = {
+    "/api/v1/me": dict.fromkeys(Role, 200),
+    "/api/v1/clients?q=31": dict.fromkeys(Role, 200),
+    "/api/v1/clients/{own}": dict.fromkeys(Role, 200),
+    "/api/v1/clients/{other}": {**dict.fromkeys(Role, 200), Role.advisor: 404, Role.branch_manager: 404},
+    "/api/v1/clients/{branch}": {**dict.fromkeys(Role, 200), Role.advisor: 404},
+    "/api/v1/audit": {**dict.fromkeys(Role, 403), Role.compliance: 200, Role.admin: 200},
+}
+
+
+@pytest.mark.parametrize("path", list(MATRIX))
+@pytest.mark.parametrize("role", [None, *Role])
+def test_authorization_matrix(world: World, path: str, role: Role | None) -> None:
+    url = path.format(own=world.own, other=world.other, branch=world.same_branch)
+    response = _get(world, role, url)
+    expected = 401 if role is None else MATRIX[path][role]
+    assert response.status_code == expected, (role, url, response.text)
+    if expected != 200:
+        assert response.headers["content-type"].startswith("application/problem+json")
+        assert response.json()["status"] == expected and response.json()["detail"]
+
+
+def test_a_bad_token_is_refused_with_a_problem(world: World) -> None:
+    response = world.client.get("/api/v1/me", headers={"Authorization": "Bearer wd_not-a-token"})
+    assert response.status_code == 401 and "unknown or revoked" in response.json()["detail"]
+
+
+def test_invalid_parameters_say_which(world: World) -> None:
+    response = _get(world, Role.analyst, "/api/v1/clients?q=31&limit=5000")
+    assert response.status_code == 422
+    assert "limit" in response.json()["detail"]
+
+
+def test_no_response_carries_a_raw_phone_or_id_number(world: World) -> None:
+    assert len(world.raw_pii) > 1000
+    for role in Role:
+        for path in ("/api/v1/clients?q=3&limit=200", f"/api/v1/clients/{world.own}", f"/api/v1/clients/{world.other}"):
+            body = _get(world, role, path).text
+            leaked = {v for v in re.findall(r"\d{11,18}X?", body) if v in world.raw_pii}
+            assert not leaked, (role, path, leaked)
+
+
+def test_names_are_whole_only_for_those_who_serve_the_client(world: World) -> None:
+    names = {role: _get(world, role, f"/api/v1/clients/{world.own}").json()["identity"]["name"] for role in Role}
+    assert "*" not in names[Role.advisor] and "*" not in names[Role.branch_manager]
+    for role in (Role.analyst, Role.operations, Role.compliance, Role.admin):
+        assert re.fullmatch(r".\*+", names[role]), (role, names[role])
+
+
+def test_every_read_of_personal_data_is_audited(world: World) -> None:
+    _get(world, Role.analyst, f"/api/v1/clients/{world.own}")
+    log = _get(world, Role.compliance, f"/api/v1/audit?customer_id={world.own}&user_id=u_analyst").json()
+    entry = log["items"][0]
+    assert entry["action"] == "view" and entry["role"] == "analyst" and entry["customer_id"] == world.own
+    assert set(entry["fields"]) == {"name", "phone", "id_number"} and set(entry["masked"]) == set(entry["fields"])
+    assert entry["source"]  # from where
+    searched = _get(world, Role.advisor, "/api/v1/clients?q=3&limit=200").json()
+    log = _get(world, Role.compliance, "/api/v1/audit?user_id=u_advisor&limit=500").json()
+    assert {e["customer_id"] for e in log["items"] if e["action"] == "search"} >= {
+        i["customer_id"] for i in searched["items"]
+    }
+    # a refused read leaves no trace of personal data served
+    _get(world, Role.advisor, f"/api/v1/clients/{world.other}")
+    log = _get(world, Role.compliance, f"/api/v1/audit?customer_id={world.other}&user_id=u_advisor").json()
+    assert log["total"] == 0
+
+
+def test_tokens_are_stored_only_as_hashes(world: World) -> None:
+    data = world.store.read_bytes()
+    for token in world.tokens.values():
+        assert token.encode() not in data
