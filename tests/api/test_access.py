@@ -16,6 +16,7 @@ from wealthdesk.access.users import Role, add_user, issue_token
 from wealthdesk.api.app import create_app
 from wealthdesk.config import load_settings
 from wealthdesk.pipeline.run import run_pipeline
+from wealthdesk.segments.definitions import known_tags, save_segment
 from wealthdesk.testing import DemoStore
 
 
@@ -28,6 +29,7 @@ class World:
     other: str  # a client of another advisor, in another branch
     same_branch: str  # a client of another advisor in the advisor's branch
     raw_pii: frozenset[str]  # every raw phone and ID number in the store
+    advisors_clients: frozenset[str]  # every client of the advisor user
 
 
 @pytest.fixture(scope="module")
@@ -46,6 +48,10 @@ def world(demo: DemoStore, tmp_path_factory: pytest.TempPathFactory) -> Iterator
         "SELECT min(customer_id) FROM customers WHERE branch_id = ? AND advisor_id IS DISTINCT FROM ?",
         [branch, advisor],
     ).fetchone()[0]
+    advisors_clients = frozenset(
+        r[0] for r in con.execute("SELECT customer_id FROM customers WHERE advisor_id = ?", [advisor]).fetchall()
+    )
+    save_segment(con, "funded", "aum > 0", "有资产客户", known_tags())
     raw = frozenset(v for row in con.execute("SELECT phone, id_number FROM customers").fetchall() for v in row if v)
     tokens = {}
     for role in Role:
@@ -59,7 +65,7 @@ def world(demo: DemoStore, tmp_path_factory: pytest.TempPathFactory) -> Iterator
         tokens[role] = issue_token(con, f"u_{role.value}")
     con.close()
     with TestClient(create_app(load_settings(store=store))) as client:
-        yield World(client, tokens, store, own, other, same_branch, raw)
+        yield World(client, tokens, store, own, other, same_branch, raw, advisors_clients)
 
 
 def _get(world: World, role: Role | None, path: str) -> object:
@@ -75,6 +81,15 @@ MATRIX: dict[str, dict[Role, int]] = {
     "/api/v1/clients/{other}": {**dict.fromkeys(Role, 200), Role.advisor: 404, Role.branch_manager: 404},
     "/api/v1/clients/{branch}": {**dict.fromkeys(Role, 200), Role.advisor: 404},
     "/api/v1/audit": {**dict.fromkeys(Role, 403), Role.compliance: 200, Role.admin: 200},
+    "/api/v1/segments": dict.fromkeys(Role, 200),
+    "/api/v1/segments/funded/members": dict.fromkeys(Role, 200),
+    "/api/v1/metrics?as_of=2022-06-30": {**dict.fromkeys(Role, 200), Role.advisor: 403},
+    "/api/v1/quality": {**dict.fromkeys(Role, 200), Role.advisor: 403},
+    "/api/v1/reports/funds": {**dict.fromkeys(Role, 200), Role.advisor: 403},
+}
+POSTS: dict[str, dict[Role, int]] = {
+    "/api/v1/segments": {**dict.fromkeys(Role, 403), Role.analyst: 201, Role.operations: 201, Role.admin: 201},
+    "/api/v1/intake/app_events": {**dict.fromkeys(Role, 403), Role.operations: 200, Role.admin: 200},
 }
 
 
@@ -88,6 +103,48 @@ def test_authorization_matrix(world: World, path: str, role: Role | None) -> Non
     if expected != 200:
         assert response.headers["content-type"].startswith("application/problem+json")
         assert response.json()["status"] == expected and response.json()["detail"]
+
+
+@pytest.mark.parametrize("path", list(POSTS))
+@pytest.mark.parametrize("role", [None, *Role])
+def test_authorization_matrix_for_writes(world: World, path: str, role: Role | None) -> None:
+    body: object
+    if path.endswith("segments"):
+        body = {"name": f"made_by_{role.value if role else 'nobody'}", "when": "aum > 100000"}
+    else:
+        body = [
+            {
+                "event_id": f"API-{role}",
+                "customer_id": world.own,
+                "event_type": "login",
+                "event_time": "2022-07-01 09:30:00",
+            }
+        ]
+    headers = {} if role is None else {"Authorization": f"Bearer {world.tokens[role]}"}
+    response = world.client.post(path, json=body, headers=headers)
+    assert response.status_code == (401 if role is None else POSTS[path][role]), (role, path, response.text)
+
+
+def test_segment_members_are_only_the_users_clients(world: World) -> None:
+    everyone = _get(world, Role.analyst, "/api/v1/segments/funded/members?limit=1000").json()
+    mine = _get(world, Role.advisor, "/api/v1/segments/funded/members?limit=1000").json()
+    assert 0 < mine["total"] < everyone["total"]
+    assert {i["customer_id"] for i in mine["items"]} <= world.advisors_clients
+
+
+def test_bad_writes_are_problems_that_say_what_was_wrong(world: World) -> None:
+    headers = {"Authorization": f"Bearer {world.tokens[Role.analyst]}"}
+    taken = world.client.post("/api/v1/segments", json={"name": "funded", "when": "aum > 0"}, headers=headers)
+    assert taken.status_code == 400 and "exists already" in taken.json()["detail"]
+    wrong = world.client.post("/api/v1/segments", json={"name": "x_bad", "when": "no_such_column > 1"}, headers=headers)
+    assert wrong.status_code == 400 and "no_such_column" in wrong.json()["detail"]
+    ops = {"Authorization": f"Bearer {world.tokens[Role.operations]}"}
+    unknown = world.client.post("/api/v1/intake/trades", json=[{"x": 1}], headers=ops)
+    assert unknown.status_code == 422 and "table" in unknown.json()["detail"]
+    fed = world.client.post(
+        "/api/v1/intake/app_events", json=[{"event_id": "E-bad", "customer_id": world.own}], headers=ops
+    )
+    assert fed.status_code == 200 and fed.json()["quarantined"], fed.text
 
 
 def test_a_bad_token_is_refused_with_a_problem(world: World) -> None:

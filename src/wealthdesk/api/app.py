@@ -20,7 +20,7 @@ from fastapi import FastAPI
 from wealthdesk import __version__
 from wealthdesk.access.audit import ensure_audit_table
 from wealthdesk.access.users import ensure_access_tables
-from wealthdesk.api import audit, clients
+from wealthdesk.api import analytics, audit, clients, intake, segments
 from wealthdesk.api.deps import CurrentUser
 from wealthdesk.api.problems import install_problem_handlers
 from wealthdesk.config import Settings
@@ -52,6 +52,9 @@ def create_app(settings: Settings) -> FastAPI:
     install_problem_handlers(app)
     app.include_router(clients.router)
     app.include_router(audit.router)
+    app.include_router(segments.router)
+    app.include_router(analytics.router)
+    app.include_router(intake.router)
 
     @app.get("/api/v1/me", tags=["users"], summary="The user the token belongs to")
     def me(user: CurrentUser) -> dict[str, Any]:
