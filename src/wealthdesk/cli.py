@@ -493,8 +493,6 @@ def report_reassurance(
     with open_store(_settings(store), read_only=True) as con:
         backend = ibis.duckdb.from_connection(con)
         day = _parse_date(as_of, "--as-of") or data_range(backend)[1]
-        if day is None:
-            raise typer.BadParameter("the store has no fund NAVs: ingest data first", param_hint="--as-of")
         listing = reassurance_list(backend, day, top=top, advisor=advisor)
     if csv_file is not None:
         write_csv(listing, csv_file)

@@ -220,26 +220,38 @@ def _report(window: Window, rows: pa.Table, traits: pa.Table, min_holders: int) 
     held = col["start_value"] > 0
     redeemed = col["redeemed"] > 0
 
-    def flows(mask: np.ndarray) -> Flows:
-        return Flows(
-            start_balance=round(float(col["start_value"][mask].sum()), 2),
-            end_balance=round(float(col["end_value"][mask].sum()), 2),
-            subscribed=round(float(col["subscribed"][mask].sum()), 2),
-            redeemed=round(float(col["redeemed"][mask].sum()), 2),
-            holders_at_start=int((held & mask).sum()),
-            redeemers=int((held & redeemed & mask).sum()),
-        )
+    def flows_by(group: np.ndarray, groups: int) -> list[Flows]:
+        """Flows of every group at once (one pass over the holdings, not one per group)."""
+
+        def summed(values: np.ndarray) -> np.ndarray:
+            return np.bincount(group, weights=values, minlength=groups)
+
+        sums = {name: summed(values) for name, values in col.items()}
+        holders, redeemers = summed(held.astype(float)), summed((held & redeemed).astype(float))
+        return [
+            Flows(
+                start_balance=round(float(sums["start_value"][g]), 2),
+                end_balance=round(float(sums["end_value"][g]), 2),
+                subscribed=round(float(sums["subscribed"][g]), 2),
+                redeemed=round(float(sums["redeemed"][g]), 2),
+                holders_at_start=int(holders[g]),
+                redeemers=int(redeemers[g]),
+            )
+            for g in range(groups)
+        ]
 
     def grouped(labels: np.ndarray) -> dict[str, Flows]:
-        return {label: flows(labels == label) for label in sorted(set(labels.tolist()))}
+        names, group = np.unique(labels, return_inverse=True)
+        return dict(zip(names.tolist(), flows_by(group, len(names)), strict=True))
 
+    per_fund = flows_by(f, len(index))
     lines = [
         FundLine(
             str(trait["fund_code"][i]),
             str(trait["fund_name"][i]),
             str(trait["fund_type"][i]),
             str(trait["company"][i]),
-            flows(f == i),
+            per_fund[i],
         )
         for i in sorted(set(f.tolist()))
     ]
@@ -258,7 +270,7 @@ def _report(window: Window, rows: pa.Table, traits: pa.Table, min_holders: int) 
     days[np.isnat(opened)] = np.nan
     # holding periods of the holdings at the start: those redeemed in the window against those that stayed
     periods = holding_periods(days[held], redeemed[held], fund_type[held])
-    total = flows(np.ones(len(f), dtype=bool))
+    total = flows_by(np.zeros(len(f), dtype=np.int64), 1)[0]
     by_type = grouped(fund_type)
     by_change = sorted(lines, key=lambda x: -abs(x.flows.change))
     report = FundRetentionReport(

@@ -23,11 +23,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from sklearn.metrics import roc_auc_score
 
+from wealthdesk.demo.calendar import SELLOFF_START
 from wealthdesk.funds.positions import fund_trades
 from wealthdesk.funds.risk_features import holding_features
 from wealthdesk.funds.risk_model import RiskModel, train_risk_model
 
-SELLOFF_START = date(2021, 2, 18)  # first day of the generated sell-off (demo.calendar)
 VALIDATION_DAY = date(2021, 2, 22)  # the third trading day of the fall: when a desk would draw up the list
 
 

@@ -36,12 +36,14 @@ class Window:
 DEFAULT_WINDOW = Window(date(2021, 2, 10), date(2021, 3, 31))
 
 
-def data_range(backend: Any) -> tuple[date | None, date | None]:
+def data_range(backend: Any) -> tuple[date, date]:
     """(first holdings snapshot, last fund NAV date): positions need a snapshot before, values a NAV."""
     h = backend.table("holdings")
     navs = backend.table("fund_navs")
     first = backend.to_pyarrow(h.snapshot_date.min()).as_py()
     last = backend.to_pyarrow(navs.nav_date.max()).as_py()
+    if first is None or last is None:
+        raise FundReportError("the store has no holdings snapshots or no fund NAVs: ingest the brokerage's data first")
     return first, last
 
 
@@ -53,8 +55,6 @@ def check_window(backend: Any, window: Window) -> Window:
             "(holdings are compared at the close of both days)"
         )
     first, last = data_range(backend)
-    if first is None or last is None:
-        raise FundReportError("the store has no holdings snapshots or no fund NAVs: ingest the brokerage's data first")
     if window.start < first or window.end > last:
         raise FundReportError(
             f"the window {window.start} → {window.end} is outside the data: holdings start on {first} "
@@ -73,8 +73,6 @@ def check_window(backend: Any, window: Window) -> Window:
 def check_day(backend: Any, day: date) -> date:
     """``day`` if holdings and NAVs cover it; otherwise a :class:`FundReportError` naming the data's range."""
     first, last = data_range(backend)
-    if first is None or last is None:
-        raise FundReportError("the store has no holdings snapshots or no fund NAVs: ingest the brokerage's data first")
     if not first <= day <= last:
         raise FundReportError(
             f"{day} is outside the data: holdings start on {first} and fund NAVs end on {last}; choose a day in between"
