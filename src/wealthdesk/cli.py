@@ -7,19 +7,18 @@ result; no business logic lives here.
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
 from wealthdesk import __version__
-from wealthdesk.config import Settings, load_settings
+from wealthdesk.cli_reports import report_app
+from wealthdesk.cli_shared import JsonOption, StoreOption, console, err_console, parse_date, print_json, store_settings
+from wealthdesk.cli_users import user_app
 from wealthdesk.errors import WealthdeskError
 from wealthdesk.progress import RichReporter
-from wealthdesk.value.grouping import GroupBy
 
 
 class Engine(StrEnum):
@@ -37,37 +36,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
-console = Console()
-err_console = Console(stderr=True)
-
-StoreOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--store",
-        help="DuckDB store file. Default: $WEALTHDESK_STORE, else ./wealthdesk.duckdb.",
-        show_default=False,
-    ),
-]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON instead of tables.")]
-
-
-def _settings(store: Path | None) -> Settings:
-    return load_settings(store=store)
-
-
-def _parse_date(value: str | None, option: str) -> date | None:
-    if value is None:
-        return None
-    for fmt in ("%Y-%m-%d", "%Y%m%d"):
-        try:
-            return datetime.strptime(value, fmt).date()
-        except ValueError:
-            continue
-    raise typer.BadParameter(f"{value!r} is not a date; use YYYY-MM-DD or YYYYMMDD", param_hint=option)
-
-
-def _print_json(payload: object) -> None:
-    console.print_json(json.dumps(payload, ensure_ascii=False, default=str))
 
 
 @app.callback()
@@ -121,10 +89,10 @@ def ingest(
     from wealthdesk.ingest import ingest_path, render_load_report
     from wealthdesk.store import open_store
 
-    with open_store(_settings(store)) as con, RichReporter(err_console) as reporter:
+    with open_store(store_settings(store)) as con, RichReporter(err_console) as reporter:
         report = ingest_path(con, path, encoding=encoding, reporter=reporter)
     if as_json:
-        _print_json(report.to_dict())
+        print_json(report.to_dict())
     else:
         render_load_report(report, console)
     if not report.ok:
@@ -144,10 +112,10 @@ def quality(
     from wealthdesk.governance.quality import render_quality_report, run_quality
     from wealthdesk.store import open_store
 
-    with open_store(_settings(store), read_only=True) as con:
-        report = run_quality(con, as_of=_parse_date(as_of, "--as-of"))
+    with open_store(store_settings(store), read_only=True) as con:
+        report = run_quality(con, as_of=parse_date(as_of, "--as-of"))
     if as_json:
-        _print_json(report.to_dict())
+        print_json(report.to_dict())
     else:
         render_quality_report(report, console)
     if not report.passed:
@@ -169,12 +137,12 @@ def metrics(
     from wealthdesk.governance.metrics import compute_metrics, render_metrics
     from wealthdesk.store import open_store
 
-    day = _parse_date(as_of, "--as-of")
+    day = parse_date(as_of, "--as-of")
     assert day is not None
-    with open_store(_settings(store), read_only=True) as con:
+    with open_store(store_settings(store), read_only=True) as con:
         values = compute_metrics(con, as_of=day, window_days=window_days)
     if as_json:
-        _print_json([v.to_dict() for v in values])
+        print_json([v.to_dict() for v in values])
     else:
         render_metrics(values, console, formulas=formulas)
 
@@ -221,14 +189,14 @@ def run(
     from wealthdesk.profiles.render import render_run_report
     from wealthdesk.store import open_store
 
-    settings = _settings(store)
+    settings = store_settings(store)
     with open_store(settings) as con, RichReporter(err_console) as reporter:
         on = None
         if engine is Engine.spark:
             on = spark_engine(con, spark_master, lake or Path(f"{settings.store}.lake"))
         report = run_pipeline(
             con,
-            as_of=_parse_date(as_of, "--as-of"),
+            as_of=parse_date(as_of, "--as-of"),
             tags_path=tags,
             reporter=reporter,
             keywords_path=keywords,
@@ -259,7 +227,7 @@ def feed(
     from wealthdesk.pipeline.live import LiveUpdater, render_live_report
     from wealthdesk.store import open_store
 
-    with open_store(_settings(store)) as con:
+    with open_store(store_settings(store)) as con:
         updater = LiveUpdater(con)
         handle = sys.stdin if str(source) == "-" else source.open(encoding="utf-8")
         with handle:
@@ -287,10 +255,10 @@ def profile(
     from wealthdesk.profiles.view import client_view
     from wealthdesk.store import open_store
 
-    with open_store(_settings(store), read_only=True) as con:
+    with open_store(store_settings(store), read_only=True) as con:
         view = client_view(con, customer_id)
     if as_json:
-        _print_json(view)
+        print_json(view)
     else:
         render_client_view(view, console)
 
@@ -299,6 +267,8 @@ segment_app = typer.Typer(
     help="Segments (客群): saved expressions over profile columns and tags.", no_args_is_help=True
 )
 app.add_typer(segment_app, name="segment")
+app.add_typer(report_app, name="report")
+app.add_typer(user_app, name="user")
 TagsOption = Annotated[Path | None, typer.Option("--tags", help="Tag file the expression may use tags of.")]
 KeywordsOption = Annotated[
     Path | None, typer.Option("--keywords", help="Keyword dictionary the expression may use chat tags of.")
@@ -321,7 +291,7 @@ def segment_create(
     from wealthdesk.segments.definitions import known_tags, save_segment
     from wealthdesk.store import open_store
 
-    with open_store(_settings(store)) as con:
+    with open_store(store_settings(store)) as con:
         segment = save_segment(con, name, when, label, known_tags(tags, keywords))
     console.print(f"saved segment {segment.name} ({segment.label}): {segment.expression.text}")
 
@@ -337,10 +307,10 @@ def segment_list(store: StoreOption = None, as_json: JsonOption = False) -> None
     from wealthdesk.segments.definitions import list_segments
     from wealthdesk.store import open_store
 
-    with open_store(_settings(store), read_only=True) as con:
+    with open_store(store_settings(store), read_only=True) as con:
         rows = list_segments(con)
     if as_json:
-        _print_json([dict(zip(("name", "label", "expression", "created_at"), r, strict=True)) for r in rows])
+        print_json([dict(zip(("name", "label", "expression", "created_at"), r, strict=True)) for r in rows])
         return
     table = RichTable("name", "label", "expression", "created")
     for name, label, expression, created in rows:
@@ -357,7 +327,7 @@ def segment_delete(name: Annotated[str, typer.Argument(help="Segment name.")], s
     from wealthdesk.segments.definitions import delete_segment
     from wealthdesk.store import open_store
 
-    with open_store(_settings(store)) as con:
+    with open_store(store_settings(store)) as con:
         delete_segment(con, name)
     console.print(f"deleted segment {name}")
 
@@ -384,7 +354,7 @@ def segment_members_command(
     from wealthdesk.segments.membership import segment_members
     from wealthdesk.store import open_store
 
-    with open_store(_settings(store), read_only=True) as con:
+    with open_store(store_settings(store), read_only=True) as con:
         segment = get_segment(con, name, known_tags(tags, keywords))
         backend = ibis.duckdb.from_connection(con)
         members = backend.to_pyarrow(segment_members(backend, segment))
@@ -397,219 +367,6 @@ def segment_members_command(
         f"{segment.name} ({segment.label}): {members.num_rows:,} members, {wecom['members_on_wecom']:,} on WeCom "
         f"with {wecom['senders']} advisor(s)"
     )
-
-
-report_app = typer.Typer(
-    help="Analyst reports: fund retention, reassurance list, customer value.", no_args_is_help=True
-)
-app.add_typer(report_app, name="report")
-
-
-@report_app.command("value")
-def report_value(
-    store: StoreOption = None,
-    as_of: Annotated[
-        str | None, typer.Option("--as-of", help="Value clients as of this date; default: the last trade day.")
-    ] = None,
-    horizon_months: Annotated[
-        int, typer.Option("--horizon-months", min=1, max=600, help="Months of future revenue and cost counted.")
-    ] = 36,
-    discount_rate: Annotated[
-        float, typer.Option("--discount-rate", min=0.0, max=0.99, help="Annual discount rate (0.08 = 8%).")
-    ] = 0.08,
-    by: Annotated[GroupBy, typer.Option("--by", help="Group clients by segment, advisor or channel.")] = (
-        GroupBy.channel
-    ),
-    channel: Annotated[
-        str | None, typer.Option("--channel", help="Only clients acquired through this channel, e.g. online_ads.")
-    ] = None,
-    csv_out: Annotated[Path | None, typer.Option("--csv", help="Write the per-client values as CSV.")] = None,
-    save: Annotated[
-        bool,
-        typer.Option(
-            "--save/--no-save",
-            help="Replace the store's customer_value table with the result. Default: read only, nothing written.",
-        ),
-    ] = False,
-    as_json: JsonOption = False,
-) -> None:
-    """Customer value: efficiency = CLV − (CAC + CMC) per client, summed by segment, advisor or channel.
-
-    CLV is BG/NBD + Gamma-Gamma on the brokerage's trade revenue plus recurring
-    revenue (trailing commission, Level-2); CAC is campaign cost per credited
-    client; CMC is service touches and advisor messages. The store is opened
-    read only unless --save is given. See docs/value.md.
-
-    Example: wealthdesk report value --as-of 2022-06-30 --horizon-months 36 --by channel --csv value.csv
-    """
-    import ibis
-
-    from wealthdesk.store import open_store
-    from wealthdesk.value.efficiency import ValueRules
-    from wealthdesk.value.lifetime import Horizon
-    from wealthdesk.value.render import clients_csv, render_value_report
-    from wealthdesk.value.report import value_report
-
-    if csv_out is not None and (csv_out.is_dir() or not csv_out.parent.is_dir()):
-        problem = "is a folder" if csv_out.is_dir() else f"is in a folder that does not exist ({csv_out.parent})"
-        raise typer.BadParameter(f"{csv_out} {problem}: give a file path in an existing folder", param_hint="--csv")
-    rules = ValueRules(horizon=Horizon(months=horizon_months, discount_rate=discount_rate))
-    with open_store(_settings(store), read_only=not save) as con:
-        backend = ibis.duckdb.from_connection(con)
-        report = value_report(
-            backend, as_of=_parse_date(as_of, "--as-of"), rules=rules, by=by, channel=channel, save=save
-        )
-    if csv_out:
-        csv_out.write_text(clients_csv(report), encoding="utf-8")
-    if as_json:
-        _print_json(report.to_dict())
-    else:
-        render_value_report(report, console, campaigns=by is GroupBy.channel)
-
-
-@report_app.command("reassurance")
-def report_reassurance(
-    as_of: Annotated[
-        str | None, typer.Option("--as-of", help="Holdings at this close. Default: the latest NAV date.")
-    ] = None,
-    top: Annotated[int, typer.Option("--top", min=1, help="How many holdings to list.")] = 200,
-    advisor: Annotated[str | None, typer.Option("--advisor", help="Only this advisor's clients (advisor_id).")] = None,
-    csv_file: Annotated[
-        Path | None, typer.Option("--csv", help="Also write the list as CSV, grouped per advisor.")
-    ] = None,
-    store: StoreOption = None,
-    as_json: JsonOption = False,
-) -> None:
-    """Fund holders to reassure (安抚) first: ranked by redemption risk, with reasons, per advisor.
-
-    Example: wealthdesk report reassurance --as-of 2021-02-22 --top 100 --csv reassure.csv
-    """
-    import ibis
-
-    from wealthdesk.funds.reassurance import reassurance_list, render_reassurance, write_csv
-    from wealthdesk.funds.window import data_range
-    from wealthdesk.store import open_store
-
-    with open_store(_settings(store), read_only=True) as con:
-        backend = ibis.duckdb.from_connection(con)
-        day = _parse_date(as_of, "--as-of") or data_range(backend)[1]
-        listing = reassurance_list(backend, day, top=top, advisor=advisor)
-    if csv_file is not None:
-        write_csv(listing, csv_file)
-    if as_json:
-        _print_json(listing.to_dict())
-    else:
-        render_reassurance(listing, console)
-        if csv_file is not None:
-            console.print(f"wrote {csv_file}")
-
-
-@report_app.command("funds")
-def report_funds(
-    start: Annotated[
-        str | None, typer.Option("--from", help="Window start (close of day). Default: 2021-02-10.")
-    ] = None,
-    end: Annotated[str | None, typer.Option("--to", help="Window end (close of day). Default: 2021-03-31.")] = None,
-    fund: Annotated[list[str] | None, typer.Option("--fund", help="Only this fund code (repeatable).")] = None,
-    html: Annotated[Path | None, typer.Option("--html", help="Also write the report as one offline HTML page.")] = None,
-    store: StoreOption = None,
-    as_json: JsonOption = False,
-) -> None:
-    """Fund retention (基金保有量) in a window: balance change, top redeemed funds, traits, holding periods.
-
-    Example: wealthdesk report funds --from 2021-02-10 --to 2021-03-31 --html funds.html
-    """
-    import ibis
-
-    from wealthdesk.funds.render import fund_report_html, render_fund_report
-    from wealthdesk.funds.retention import fund_retention_report
-    from wealthdesk.funds.window import DEFAULT_WINDOW, Window
-    from wealthdesk.store import open_store
-
-    window = Window(
-        _parse_date(start, "--from") or DEFAULT_WINDOW.start, _parse_date(end, "--to") or DEFAULT_WINDOW.end
-    )
-    with open_store(_settings(store), read_only=True) as con:
-        report = fund_retention_report(ibis.duckdb.from_connection(con), window, tuple(fund or ()))
-    if html is not None:
-        html.write_text(fund_report_html(report), encoding="utf-8")
-    if as_json:
-        _print_json(report.to_dict())
-    else:
-        render_fund_report(report, console)
-        if html is not None:
-            console.print(f"wrote {html}")
-
-
-user_app = typer.Typer(help="API users, their roles and tokens.", no_args_is_help=True)
-app.add_typer(user_app, name="user")
-
-
-@user_app.command("add")
-def user_add(
-    user_id: Annotated[str, typer.Argument(help="Login name, e.g. the employee number.")],
-    role: Annotated[
-        str, typer.Option("--role", help="advisor, branch_manager, operations, analyst, compliance, admin.")
-    ],
-    name: Annotated[str | None, typer.Option("--name", help="Display name.")] = None,
-    advisor_id: Annotated[str | None, typer.Option("--advisor-id", help="For an advisor: their advisor_id.")] = None,
-    branch_id: Annotated[str | None, typer.Option("--branch-id", help="For a branch manager: their branch.")] = None,
-    store: StoreOption = None,
-) -> None:
-    """Add an API user with a role (an advisor sees their clients, a branch manager their branch).
-
-    Example: wealthdesk user add zhangwei --role advisor --advisor-id E100032
-    """
-    from wealthdesk.access.users import AccessError, Role, add_user
-    from wealthdesk.store import open_store
-
-    if role not in Role.__members__:
-        raise AccessError(f"unknown role {role!r}; roles: {', '.join(Role.__members__)}")
-    with open_store(_settings(store)) as con:
-        user = add_user(con, user_id, Role(role), name, advisor_id, branch_id)
-    console.print(
-        f"added {user.user_id} ({user.role.value}); issue a token with `wealthdesk user token {user.user_id}`"
-    )
-
-
-@user_app.command("list")
-def user_list(store: StoreOption = None, as_json: JsonOption = False) -> None:
-    """List the API users and their roles.
-
-    Example: wealthdesk user list --json
-    """
-    from rich.table import Table
-
-    from wealthdesk.access.users import list_users
-    from wealthdesk.store import open_store
-
-    with open_store(_settings(store)) as con:
-        users = list_users(con)
-    if as_json:
-        _print_json([{**u.__dict__, "role": u.role.value} for u in users])
-        return
-    table = Table("user", "role", "name", "advisor", "branch")
-    for u in users:
-        table.add_row(u.user_id, u.role.value, u.display_name or "", u.advisor_id or "", u.branch_id or "")
-    console.print(table)
-
-
-@user_app.command("token")
-def user_token(
-    user_id: Annotated[str, typer.Argument(help="The user to issue a token for.")],
-    label: Annotated[str | None, typer.Option("--label", help="What the token is for, e.g. sidebar.")] = None,
-    store: StoreOption = None,
-) -> None:
-    """Issue an API token; it is printed once and only its hash is stored.
-
-    Example: wealthdesk user token zhangwei --label sidebar
-    """
-    from wealthdesk.access.users import issue_token
-    from wealthdesk.store import open_store
-
-    with open_store(_settings(store)) as con:
-        token = issue_token(con, user_id, label)
-    typer.echo(token)
 
 
 @app.command()
@@ -626,7 +383,7 @@ def serve(
 
     from wealthdesk.api.app import create_app
 
-    uvicorn.run(create_app(_settings(store)), host=host, port=port, log_level="info")
+    uvicorn.run(create_app(store_settings(store)), host=host, port=port, log_level="info")
 
 
 @app.command()
@@ -642,7 +399,7 @@ def demo(
     """
     from wealthdesk.pipeline.demo import run_demo
 
-    if not run_demo(_settings(store), out=out, customers=customers, seed=seed, console=console):
+    if not run_demo(store_settings(store), out=out, customers=customers, seed=seed, console=console):
         raise typer.Exit(1)
 
 
