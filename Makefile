@@ -12,6 +12,10 @@ SEED ?= 7
 DEMO_DIR ?= demo-data
 STORE ?= wealthdesk.duckdb
 BENCH_CUSTOMERS ?= 1000000
+CHROMIUM := /usr/bin/chromium
+# Debian's packages the browser tests and the API benchmark need (as root, or through sudo)
+SYSTEM_PACKAGES := chromium fonts-wqy-microhei wrk
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .DEFAULT_GOAL := help
 .PHONY: help demo test bench lint docs clean
@@ -31,13 +35,17 @@ $(VENV)/.installed-dev: pyproject.toml $(CONSTRAINTS) | $(BIN)/python
 	$(PIP) install --quiet -c $(CONSTRAINTS) -e '.[test,bench,dev,spark]'
 	touch $@ $(VENV)/.installed-base
 
+$(CHROMIUM):
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $(SYSTEM_PACKAGES)
+
 demo: $(VENV)/.installed-base ## Generate a demo brokerage, ingest it, print quality report and metrics
 	$(BIN)/wealthdesk demo --customers $(CUSTOMERS) --seed $(SEED) --out $(DEMO_DIR) --store $(STORE)
 
-test: $(VENV)/.installed-dev ## Run the test suite
+test: $(VENV)/.installed-dev $(CHROMIUM) ## Run the test suite (installs Chromium and a CJK font for the browser tests)
 	$(BIN)/python -m pytest
 
-bench: $(VENV)/.installed-dev ## Benchmarks on a 1M-customer brokerage (BENCH_CUSTOMERS=… to resize)
+bench: $(VENV)/.installed-dev $(CHROMIUM) ## Benchmarks on a 1M-customer brokerage (BENCH_CUSTOMERS=… to resize)
 	$(BIN)/python benchmarks/bench_foundation.py --customers $(BENCH_CUSTOMERS)
 	$(BIN)/python benchmarks/bench_chat_tags.py --customers $(BENCH_CUSTOMERS) --keep
 	$(BIN)/python benchmarks/bench_engines.py --customers $(BENCH_CUSTOMERS)

@@ -22,6 +22,9 @@ class Settings(BaseSettings):
     store: Path = Field(DEFAULT_STORE, description="Path of the DuckDB store file.")
     threads: int | None = Field(None, ge=1, description="DuckDB worker threads; default: all cores.")
     memory_limit: str | None = Field(None, description="DuckDB memory limit, e.g. '8GB'; default: DuckDB's own.")
+    secure_cookies: bool = Field(
+        False, description="Mark the pages' session cookie Secure: set it when the server is reached over HTTPS."
+    )
 
 
 def load_settings(**overrides: object) -> Settings:

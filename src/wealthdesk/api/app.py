@@ -25,6 +25,7 @@ from wealthdesk.api.deps import CurrentUser
 from wealthdesk.api.problems import install_problem_handlers
 from wealthdesk.config import Settings
 from wealthdesk.store import connect
+from wealthdesk.web import assets, login
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -36,6 +37,7 @@ def create_app(settings: Settings) -> FastAPI:
         ensure_access_tables(con)
         ensure_audit_table(con)
         app.state.con = con
+        app.state.settings = settings
         try:
             yield
         finally:
@@ -55,6 +57,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(segments.router)
     app.include_router(analytics.router)
     app.include_router(intake.router)
+    app.include_router(login.router)
+    app.include_router(assets.router)
 
     @app.get("/api/v1/me", tags=["users"], summary="The user the token belongs to")
     def me(user: CurrentUser) -> dict[str, Any]:

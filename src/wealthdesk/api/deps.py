@@ -1,4 +1,10 @@
-"""Request dependencies: the store cursor and the authenticated user."""
+"""Request dependencies: the store cursor and the authenticated user.
+
+Programs send the token as ``Authorization: Bearer``. A browser (the advisor
+sidebar, the dashboards) signs in once at ``/login`` and then carries it in
+an HttpOnly, SameSite=Strict cookie; the cookie is honoured for reads only
+(GET/HEAD), so a page on another site can never make the browser write.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +18,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from wealthdesk.access.users import Role, User, authenticate
 
 bearer = HTTPBearer(auto_error=False, description="An API token from `wealthdesk user token USER_ID`.")
+SESSION_COOKIE = "wd_session"
+SAFE_METHODS = frozenset({"GET", "HEAD"})
 
 
 def store_cursor(request: Request) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -26,10 +34,22 @@ def store_cursor(request: Request) -> Iterator[duckdb.DuckDBPyConnection]:
 Cursor = Annotated[duckdb.DuckDBPyConnection, Depends(store_cursor)]
 
 
-def current_user(cursor: Cursor, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> User:
-    if credentials is None:
-        raise HTTPException(401, "no API token: send 'Authorization: Bearer <token>'")
-    user = authenticate(cursor, credentials.credentials)
+def request_token(request: Request, credentials: HTTPAuthorizationCredentials | None) -> str | None:
+    """The bearer token, or for a read the session cookie set by ``/login``."""
+    if credentials is not None:
+        return credentials.credentials
+    if request.method in SAFE_METHODS:
+        return request.cookies.get(SESSION_COOKIE)
+    return None
+
+
+def current_user(
+    request: Request, cursor: Cursor, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+) -> User:
+    token = request_token(request, credentials)
+    if token is None:
+        raise HTTPException(401, "no API token: send 'Authorization: Bearer <token>' (or sign in at /login)")
+    user = authenticate(cursor, token)
     if user is None:
         raise HTTPException(401, "the API token is unknown or revoked")
     return user

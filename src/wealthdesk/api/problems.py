@@ -6,10 +6,11 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from wealthdesk.errors import WealthdeskError
+from wealthdesk.web.pages import render
 
 PROBLEM_JSON = "application/problem+json"
 TITLES = {400: "Bad request", 401: "Unauthorized", 403: "Forbidden", 404: "Not found", 422: "Invalid request"}
@@ -21,11 +22,28 @@ def problem(status: int, detail: str, **extra: Any) -> JSONResponse:
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
+def is_page(request: Request) -> bool:
+    """A request for a page (not the API): its errors are shown as a page a person can read."""
+    return not request.url.path.startswith(("/api/", "/assets/", "/docs", "/openapi"))
+
+
 def install_problem_handlers(app: FastAPI) -> None:
-    """Every error leaves as a problem document: HTTP errors, invalid parameters and wealthdesk's own errors."""
+    """Every error leaves as a problem document (an error page for the pages): HTTP errors, invalid parameters and
+    wealthdesk's own errors."""
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if is_page(request):
+            title = TITLES.get(exc.status_code, "Error")
+            return render(
+                request,
+                "error.html",
+                exc.status_code,
+                status=exc.status_code,
+                title=title,
+                detail=str(exc.detail),
+                next=request.url.path,
+            )
         return problem(exc.status_code, str(exc.detail))
 
     @app.exception_handler(RequestValidationError)

@@ -1,0 +1,1 @@
+"""Server-rendered pages: the advisor sidebar and the analyst dashboards (no CDN, no external asset)."""
