@@ -2,17 +2,24 @@
 
 Each helper says what state you get: ``fresh_store`` is an empty store with
 every table created; ``demo_brokerage`` writes a small generated brokerage;
-``demo_store`` is that brokerage ingested.
+``demo_store`` is that brokerage ingested; ``staff_world`` adds profiles, tags
+and a user with a token for every role.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+import duckdb
+
+from wealthdesk.access.users import Role, add_user, issue_token
 from wealthdesk.config import Settings, load_settings
 from wealthdesk.demo import GenerationSummary, generate_brokerage
 from wealthdesk.ingest import LoadReport, ingest_path
+from wealthdesk.pipeline.run import run_pipeline
 from wealthdesk.store import open_store
 
 SMALL_CUSTOMERS = 1_500
@@ -48,3 +55,65 @@ def demo_store(folder: Path, customers: int = SMALL_CUSTOMERS, seed: int = SMALL
     with open_store(settings) as con:
         load = ingest_path(con, generation.out)
     return DemoStore(settings=settings, generation=generation, load=load)
+
+
+@dataclass(frozen=True)
+class StaffWorld:
+    """A demo store after ``wealthdesk run``, with one user (and token) per role and the clients tests reach for.
+
+    The advisor user serves the advisor with the most clients; the branch manager runs that advisor's branch.
+    """
+
+    store: Path
+    tokens: dict[Role, str]
+    advisor_id: str
+    branch_id: str
+    own: str  # a client of the advisor user
+    other: str  # a client of another advisor, in another branch
+    same_branch: str  # a client of another advisor in the advisor's branch
+    raw_pii: frozenset[str]  # every raw phone and ID number in the store
+    advisors_clients: frozenset[str]  # every client of the advisor user
+
+    def copy_to(self, folder: Path) -> StaffWorld:
+        """The same world on a copy of the store, for tests that write to it."""
+        folder.mkdir(parents=True, exist_ok=True)
+        store = folder / self.store.name
+        shutil.copy(self.store, store)
+        return dataclasses.replace(self, store=store)
+
+
+def staff_world(demo: DemoStore, folder: Path) -> StaffWorld:
+    """Copy ``demo``'s store into ``folder``, build its profiles and tags, and add a user per role."""
+    folder.mkdir(parents=True, exist_ok=True)
+    store = folder / "staff.duckdb"
+    shutil.copy(demo.settings.store, store)
+    con = duckdb.connect(str(store))
+    try:
+        run_pipeline(con)
+        advisor, branch = con.execute(
+            """SELECT c.advisor_id, a.branch_id FROM customers c JOIN advisors a USING (advisor_id)
+               GROUP BY ALL ORDER BY count(*) DESC, c.advisor_id LIMIT 1"""
+        ).fetchone()
+        own = con.execute("SELECT min(customer_id) FROM customers WHERE advisor_id = ?", [advisor]).fetchone()[0]
+        other = con.execute("SELECT min(customer_id) FROM customers WHERE branch_id <> ?", [branch]).fetchone()[0]
+        same_branch = con.execute(
+            "SELECT min(customer_id) FROM customers WHERE branch_id = ? AND advisor_id IS DISTINCT FROM ?",
+            [branch, advisor],
+        ).fetchone()[0]
+        advisors_clients = frozenset(
+            r[0] for r in con.execute("SELECT customer_id FROM customers WHERE advisor_id = ?", [advisor]).fetchall()
+        )
+        raw = frozenset(v for row in con.execute("SELECT phone, id_number FROM customers").fetchall() for v in row if v)
+        tokens = {}
+        for role in Role:
+            add_user(
+                con,
+                f"u_{role.value}",
+                role,
+                advisor_id=advisor if role is Role.advisor else None,
+                branch_id=branch if role is Role.branch_manager else None,
+            )
+            tokens[role] = issue_token(con, f"u_{role.value}")
+    finally:
+        con.close()
+    return StaffWorld(store, tokens, advisor, branch, own, other, same_branch, raw, advisors_clients)

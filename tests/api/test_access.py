@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,12 +11,11 @@ import duckdb
 import pytest
 from fastapi.testclient import TestClient
 
-from wealthdesk.access.users import Role, add_user, issue_token
+from wealthdesk.access.users import Role
 from wealthdesk.api.app import create_app
 from wealthdesk.config import load_settings
-from wealthdesk.pipeline.run import run_pipeline
 from wealthdesk.segments.definitions import known_tags, save_segment
-from wealthdesk.testing import DemoStore
+from wealthdesk.testing import StaffWorld
 
 
 @dataclass(frozen=True)
@@ -33,39 +31,22 @@ class World:
 
 
 @pytest.fixture(scope="module")
-def world(demo: DemoStore, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    store = tmp_path_factory.mktemp("api") / "api.duckdb"
-    shutil.copy(demo.settings.store, store)
-    con = duckdb.connect(str(store))
-    run_pipeline(con)
-    advisor, branch = con.execute(
-        """SELECT c.advisor_id, a.branch_id FROM customers c JOIN advisors a USING (advisor_id)
-           GROUP BY ALL ORDER BY count(*) DESC LIMIT 1"""
-    ).fetchone()
-    own = con.execute("SELECT min(customer_id) FROM customers WHERE advisor_id = ?", [advisor]).fetchone()[0]
-    other = con.execute("SELECT min(customer_id) FROM customers WHERE branch_id <> ?", [branch]).fetchone()[0]
-    same_branch = con.execute(
-        "SELECT min(customer_id) FROM customers WHERE branch_id = ? AND advisor_id IS DISTINCT FROM ?",
-        [branch, advisor],
-    ).fetchone()[0]
-    advisors_clients = frozenset(
-        r[0] for r in con.execute("SELECT customer_id FROM customers WHERE advisor_id = ?", [advisor]).fetchall()
-    )
+def world(staff: StaffWorld, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    mine = staff.copy_to(tmp_path_factory.mktemp("api"))
+    con = duckdb.connect(str(mine.store))
     save_segment(con, "funded", "aum > 0", "有资产客户", known_tags())
-    raw = frozenset(v for row in con.execute("SELECT phone, id_number FROM customers").fetchall() for v in row if v)
-    tokens = {}
-    for role in Role:
-        add_user(
-            con,
-            f"u_{role.value}",
-            role,
-            advisor_id=advisor if role is Role.advisor else None,
-            branch_id=branch if role is Role.branch_manager else None,
-        )
-        tokens[role] = issue_token(con, f"u_{role.value}")
     con.close()
-    with TestClient(create_app(load_settings(store=store))) as client:
-        yield World(client, tokens, store, own, other, same_branch, raw, advisors_clients)
+    with TestClient(create_app(load_settings(store=mine.store))) as client:
+        yield World(
+            client,
+            mine.tokens,
+            mine.store,
+            mine.own,
+            mine.other,
+            mine.same_branch,
+            mine.raw_pii,
+            mine.advisors_clients,
+        )
 
 
 def _get(world: World, role: Role | None, path: str) -> object:
