@@ -21,8 +21,7 @@ from wealthdesk.profiles import facts
 from wealthdesk.profiles.columns import PROFILES
 from wealthdesk.profiles.lifecycle import LifecycleRules, lifecycle_stage
 from wealthdesk.schema.model import ColumnType, Table
-
-ASSESSMENT_VALID_DAYS = 730  # a risk assessment is valid for two years (see the brief: suitability)
+from wealthdesk.suitability.rules import ASSESSMENT_VALID_DAYS
 
 _IBIS_TYPES = {
     ColumnType.STRING: "string",

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from wealthdesk.profiles.build import ASSESSMENT_VALID_DAYS
 from wealthdesk.profiles.columns import PROFILES
 from wealthdesk.profiles.lifecycle import LifecycleRules, describe_rules
 from wealthdesk.schema.docs import table_section
+from wealthdesk.suitability.rules import ASSESSMENT_VALID_DAYS
 from wealthdesk.tags.dictionary import load_keyword_dictionary
 from wealthdesk.tags.matcher import AFTER, BEFORE, CLAUSE_BREAKS
 from wealthdesk.tags.rules import load_tag_rules

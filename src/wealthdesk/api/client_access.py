@@ -1,0 +1,59 @@
+"""Serving one client's data: the scope check, the role's masking and the audit row, in that order, in one place.
+
+Every endpoint and page that shows one client goes through ``serve_client``:
+a client outside the user's scope answers 404 exactly like an unknown one,
+and the audit row is written before the response leaves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+import duckdb
+from fastapi import HTTPException, Request
+
+from wealthdesk.access.audit import PersonalDataRead, record_reads
+from wealthdesk.access.scope import client_filter, sees_full_name
+from wealthdesk.access.users import User
+from wealthdesk.profiles.view import ClientNotFound
+from wealthdesk.schema import TABLES_BY_NAME
+
+T = TypeVar("T")
+PII_FIELDS = tuple(c.name for c in TABLES_BY_NAME["customers"].pii_columns)
+NOT_FOUND = "no client {customer_id!r} among the clients you may see"
+
+
+def request_source(request: Request) -> str | None:
+    """Where a read came from, for the audit log."""
+    return request.client.host if request.client else None
+
+
+def masked_fields(user: User, fields: tuple[str, ...] = PII_FIELDS) -> tuple[str, ...]:
+    """The personal-data fields ``user`` sees masked: all of them, but the name for those serving the client."""
+    return tuple(f for f in fields if not (sees_full_name(user) and f == "name"))
+
+
+def serve_client(
+    request: Request,
+    cursor: duckdb.DuckDBPyConnection,
+    user: User,
+    customer_id: str,
+    action: str,
+    build: Callable[[duckdb.DuckDBPyConnection, str, bool], T],
+    fields: tuple[str, ...] = PII_FIELDS,
+) -> T:
+    """``build(cursor, customer_id, reveal_name)`` for a client in scope, audited as ``action``; 404 otherwise."""
+    scope, params = client_filter(user)
+    visible = cursor.execute(
+        f"SELECT 1 FROM customers c WHERE c.customer_id = ? AND {scope}", [customer_id, *params]
+    ).fetchone()
+    if not visible:
+        raise HTTPException(404, NOT_FOUND.format(customer_id=customer_id))
+    try:
+        result = build(cursor, customer_id, sees_full_name(user))
+    except ClientNotFound as exc:
+        raise HTTPException(404, str(exc)) from None
+    read = PersonalDataRead(customer_id, fields, masked_fields(user, fields))
+    record_reads(cursor, user, [read], action, request_source(request))
+    return result

@@ -1,0 +1,35 @@
+"""The advisor sidebar's card: the 360 view plus holdings with P&L, recent trades, risk alerts and topics.
+
+One function gathers everything the page shows, so the page renders from a
+single request and the API can serve the very same card as JSON.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import duckdb
+
+from wealthdesk.profiles.alerts import risk_alerts
+from wealthdesk.profiles.portfolio import portfolio, recent_trades
+from wealthdesk.profiles.topics import suggested_topics
+from wealthdesk.profiles.view import client_view
+
+
+def sidebar_card(con: duckdb.DuckDBPyConnection, customer_id: str, reveal_name: bool = False) -> dict[str, Any]:
+    """Everything about one client an advisor needs mid-chat; raises ClientNotFound like ``client_view``."""
+    view = client_view(con, customer_id, reveal_name=reveal_name)
+    as_of = view["profile"]["as_of"]
+    book = portfolio(con, customer_id)
+    alerts = risk_alerts(con, customer_id, book, as_of)
+    advisor = con.execute(
+        "SELECT a.name FROM customers c JOIN advisors a USING (advisor_id) WHERE c.customer_id = ?", [customer_id]
+    ).fetchone()
+    return {
+        **view,
+        "advisor_name": advisor[0] if advisor else None,
+        "portfolio": book.to_dict(),
+        "trades": [vars(t) for t in recent_trades(con, customer_id)],
+        "alerts": [a.to_dict() for a in alerts],
+        "topics": [t.to_dict() for t in suggested_topics(view["profile"], view["chat_tags"], alerts, as_of)],
+    }

@@ -1,0 +1,46 @@
+"""The advisor sidebar: one client's page, opened inside WeCom while chatting (390 px wide, one request).
+
+Everything is rendered on the server and the stylesheet is inlined, so the
+page arrives in a single response and needs no internet, no script and no
+other asset. It goes through the same scope check, masking and audit as the
+API (``serve_client``).
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+
+from wealthdesk.api.client_access import serve_client
+from wealthdesk.api.deps import CurrentUser, Cursor
+from wealthdesk.profiles.sidebar import sidebar_card
+from wealthdesk.web.pages import STYLESHEET, render
+
+router = APIRouter(include_in_schema=False)
+
+STAGE_LABELS = {
+    "prospect": "潜在客户",
+    "opened": "已开户",
+    "funded": "已入金",
+    "active": "活跃",
+    "high_value": "高价值",
+    "dormant": "沉睡",
+    "lost": "流失",
+}
+RISK_LABELS = {"C1": "保守型", "C2": "谨慎型", "C3": "稳健型", "C4": "积极型", "C5": "激进型"}
+GENDER_LABELS = {"M": "男", "F": "女"}
+
+
+@router.get("/sidebar/{customer_id}", response_class=HTMLResponse)
+def sidebar_page(request: Request, cursor: Cursor, user: CurrentUser, customer_id: str) -> HTMLResponse:
+    card = serve_client(request, cursor, user, customer_id, "sidebar", sidebar_card)
+    return render(
+        request,
+        "sidebar.html",
+        card=card,
+        user=user,
+        stylesheet=STYLESHEET,
+        stage=STAGE_LABELS.get(card["profile"]["lifecycle_stage"], card["profile"]["lifecycle_stage"]),
+        risk_label=RISK_LABELS.get(card["profile"]["risk_level"] or "", "未测评"),
+        gender=GENDER_LABELS.get(card["identity"]["gender"] or "", ""),
+    )
