@@ -20,12 +20,12 @@ from fastapi import FastAPI
 from wealthdesk import __version__
 from wealthdesk.access.audit import ensure_audit_table
 from wealthdesk.access.users import ensure_access_tables
-from wealthdesk.api import analytics, audit, clients, intake, segments
+from wealthdesk.api import analytics, audit, client_card, clients, intake, reports, segments
 from wealthdesk.api.deps import CurrentUser
 from wealthdesk.api.problems import install_problem_handlers
 from wealthdesk.config import Settings
 from wealthdesk.store import connect
-from wealthdesk.web import assets, login
+from wealthdesk.web import assets, dashboards, login, sidebar
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -53,12 +53,16 @@ def create_app(settings: Settings) -> FastAPI:
     )
     install_problem_handlers(app)
     app.include_router(clients.router)
+    app.include_router(client_card.router)
     app.include_router(audit.router)
     app.include_router(segments.router)
     app.include_router(analytics.router)
+    app.include_router(reports.router)
     app.include_router(intake.router)
     app.include_router(login.router)
     app.include_router(assets.router)
+    app.include_router(sidebar.router)
+    app.include_router(dashboards.router)
 
     @app.get("/api/v1/me", tags=["users"], summary="The user the token belongs to")
     def me(user: CurrentUser) -> dict[str, Any]:

@@ -1,0 +1,108 @@
+"""Customer value and the reassurance list over HTTP.
+
+Both are computed on request from the store. The reassurance model takes
+longest (about 90 s on a million clients), so each day's model is trained
+once and kept in memory: the trades it learns from never change for a past
+day. An advisor's list holds only their own clients, a branch manager's
+their branch's; every client on a list is an audited read of a (masked) name.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import date
+from typing import Annotated, Any
+
+import ibis
+from fastapi import APIRouter, Depends, Query, Request
+
+from wealthdesk.access.audit import PersonalDataRead, record_reads
+from wealthdesk.access.users import Role, User
+from wealthdesk.api.analytics import ANALYSTS
+from wealthdesk.api.client_access import request_source
+from wealthdesk.api.deps import CurrentUser, Cursor, require
+from wealthdesk.funds.reassurance import ReassuranceList, reassurance_list
+from wealthdesk.funds.risk_model import RiskModel, train_risk_model
+from wealthdesk.funds.window import data_range
+from wealthdesk.value.efficiency import ValueRules
+from wealthdesk.value.grouping import GroupBy
+from wealthdesk.value.lifetime import Horizon
+from wealthdesk.value.report import value_report
+
+router = APIRouter(prefix="/api/v1/reports", tags=["analytics"])
+Analyst = Annotated[User, Depends(require(*ANALYSTS))]
+MODELS_KEPT = 3  # days whose reassurance model stays in memory
+
+
+class ModelCache:
+    """Reassurance models by scoring day, trained at most once each even when requests race."""
+
+    def __init__(self) -> None:
+        self._models: dict[date, RiskModel] = {}
+        self._lock = threading.Lock()
+
+    def get(self, backend: Any, day: date) -> RiskModel:
+        with self._lock:  # one training at a time: two would only compete for the same two cores
+            if day not in self._models:
+                if len(self._models) >= MODELS_KEPT:
+                    self._models.pop(next(iter(self._models)))
+                self._models[day] = train_risk_model(backend, day)
+            return self._models[day]
+
+
+def _models(request: Request) -> ModelCache:
+    state = request.app.state
+    if not hasattr(state, "risk_models"):
+        state.risk_models = ModelCache()
+    return state.risk_models
+
+
+@router.get("/value", summary="Customer value: CLV − (CAC + CMC), by channel, advisor or segment")
+def value(
+    cursor: Cursor,
+    user: Analyst,
+    as_of: Annotated[date | None, Query(description="Value clients as of this date; default: last trade day.")] = None,
+    by: GroupBy = GroupBy.channel,
+    channel: Annotated[str | None, Query(max_length=50, description="Only clients acquired through it.")] = None,
+    horizon_months: Annotated[int, Query(ge=1, le=600)] = 36,
+    discount_rate: Annotated[float, Query(ge=0.0, le=0.99)] = 0.08,
+) -> dict[str, Any]:
+    """Group totals only (no client rows); read-only: `wealthdesk report value --save` stores per-client values."""
+    rules = ValueRules(horizon=Horizon(months=horizon_months, discount_rate=discount_rate))
+    backend = ibis.duckdb.from_connection(cursor)
+    return value_report(backend, as_of=as_of, rules=rules, by=by, channel=channel).to_dict()
+
+
+def _scoped(listing: ReassuranceList, user: User, cursor: Cursor) -> ReassuranceList:
+    """The list cut to the user's clients: an advisor's own, a branch manager's branch."""
+    if user.role is Role.advisor:
+        keep = {user.advisor_id}
+    elif user.role is Role.branch_manager:
+        rows = cursor.execute("SELECT advisor_id FROM advisors WHERE branch_id = ?", [user.branch_id]).fetchall()
+        keep = {r[0] for r in rows}
+    else:
+        return listing
+    holdings = [h for h in listing.holdings if h.advisor_id in keep]
+    return ReassuranceList(listing.as_of, holdings, listing.model, listing.holdings_scored)
+
+
+@router.get("/reassurance", summary="Fund holders to reassure (安抚) first, ranked by redemption risk, with reasons")
+def reassurance(
+    request: Request,
+    cursor: Cursor,
+    user: CurrentUser,
+    as_of: Annotated[date | None, Query(description="Holdings at this close; default: the latest NAV date.")] = None,
+    top: Annotated[int, Query(ge=1, le=5000)] = 200,
+) -> dict[str, Any]:
+    """The riskiest ``top`` holdings among the user's clients (advisors: their own; branch managers: the branch)."""
+    backend = ibis.duckdb.from_connection(cursor)
+    day = as_of or data_range(backend)[1]
+    advisor = user.advisor_id if user.role is Role.advisor else None
+    model = _models(request).get(backend, day)
+    scope_top = None if user.role is Role.branch_manager else top
+    listing = _scoped(reassurance_list(backend, day, top=scope_top, advisor=advisor, model=model), user, cursor)
+    listing = ReassuranceList(listing.as_of, listing.holdings[:top], listing.model, listing.holdings_scored)
+    clients = dict.fromkeys(h.customer_id for h in listing.holdings)
+    reads = [PersonalDataRead(c, ("name",), ("name",)) for c in clients]
+    record_reads(cursor, user, reads, "reassurance", request_source(request))
+    return listing.to_dict()
