@@ -188,3 +188,17 @@ def test_the_page_arrives_in_one_request_with_nothing_from_outside(site: Site) -
 def test_without_a_session_the_page_offers_sign_in(site: Site) -> None:
     page = site.client.get(f"/sidebar/{site.world.own}")
     assert page.status_code == 401 and "/login?next=" in page.text
+
+
+def test_the_start_page_finds_only_the_users_clients_and_links_their_sidebar(site: Site) -> None:
+    page = site.get(Role.advisor, "/?q=3100").text
+    found = set(re.findall(r'href="/sidebar/(\d+)"', page))
+    assert found and found <= site.world.advisors_clients
+    assert "/dashboards" not in page  # not for advisors
+    analyst = site.get(Role.analyst, "/?q=3100").text
+    totals = [int(re.search(r"(\d+) 位客户", text).group(1)) for text in (page, analyst)]
+    assert 0 < totals[0] < totals[1]
+    assert "/dashboards" in analyst
+    name = site.con.execute("SELECT name FROM customers WHERE customer_id = ?", [site.world.own]).fetchone()[0]
+    assert name in site.get(Role.advisor, f"/?q={site.world.own}").text
+    assert name not in site.get(Role.analyst, f"/?q={site.world.own}").text

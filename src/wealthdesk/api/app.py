@@ -25,7 +25,7 @@ from wealthdesk.api.deps import CurrentUser
 from wealthdesk.api.problems import install_problem_handlers
 from wealthdesk.config import Settings
 from wealthdesk.store import connect
-from wealthdesk.web import assets, dashboards, login, sidebar
+from wealthdesk.web import assets, dashboards, home, login, sidebar
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -62,6 +62,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(login.router)
     app.include_router(assets.router)
     app.include_router(sidebar.router)
+    app.include_router(home.router)
     app.include_router(dashboards.router)
 
     @app.get("/api/v1/me", tags=["users"], summary="The user the token belongs to")

@@ -8,7 +8,7 @@ and the audit row is written before the response leaves.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import duckdb
 from fastapi import HTTPException, Request
@@ -16,6 +16,7 @@ from fastapi import HTTPException, Request
 from wealthdesk.access.audit import PersonalDataRead, record_reads
 from wealthdesk.access.scope import client_filter, sees_full_name
 from wealthdesk.access.users import User
+from wealthdesk.governance.masking import mask_name
 from wealthdesk.profiles.view import ClientNotFound
 from wealthdesk.schema import TABLES_BY_NAME
 
@@ -57,3 +58,26 @@ def serve_client(
     read = PersonalDataRead(customer_id, fields, masked_fields(user, fields))
     record_reads(cursor, user, [read], action, request_source(request))
     return result
+
+
+def find_clients(
+    request: Request, cursor: duckdb.DuckDBPyConnection, user: User, q: str, limit: int, offset: int
+) -> tuple[list[dict[str, Any]], int]:
+    """Clients in scope whose number starts with ``q`` or whose name contains it, one page of them, and how many
+    there are; the names shown are audited as reads."""
+    scope, params = client_filter(user)
+    where = f"{scope} AND (c.customer_id LIKE ? || '%' OR c.name LIKE '%' || ? || '%')"
+    total = cursor.execute(f"SELECT count(*) FROM customers c WHERE {where}", [*params, q, q]).fetchone()[0]
+    rows = cursor.execute(
+        f"""SELECT c.customer_id, c.name, c.city, c.branch_id, c.advisor_id FROM customers c WHERE {where}
+            ORDER BY c.customer_id LIMIT ? OFFSET ?""",
+        [*params, q, q, limit, offset],
+    ).fetchall()
+    full = sees_full_name(user)
+    items = [
+        {"customer_id": cid, "name": name if full else mask_name(name), "city": city, "branch_id": b, "advisor_id": a}
+        for cid, name, city, b, a in rows
+    ]
+    reads = [PersonalDataRead(i["customer_id"], ("name",), masked_fields(user, ("name",))) for i in items]
+    record_reads(cursor, user, reads, "search", request_source(request))
+    return items, total
