@@ -382,8 +382,10 @@ def serve(
     import uvicorn
 
     from wealthdesk.api.app import create_app
+    from wealthdesk.api.log_masking import server_log_config
 
-    uvicorn.run(create_app(store_settings(store)), host=host, port=port, log_level="info")
+    app = create_app(store_settings(store))
+    uvicorn.run(app, host=host, port=port, log_level="info", log_config=server_log_config())
 
 
 @app.command()

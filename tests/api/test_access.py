@@ -64,11 +64,13 @@ MATRIX: dict[str, dict[Role, int]] = {
     "/api/v1/audit": {**dict.fromkeys(Role, 403), Role.compliance: 200, Role.admin: 200},
     "/api/v1/segments": dict.fromkeys(Role, 200),
     "/api/v1/segments/funded/members": dict.fromkeys(Role, 200),
+    "/api/v1/segments/no_such_segment/members": dict.fromkeys(Role, 404),
     "/api/v1/metrics?as_of=2022-06-30": {**dict.fromkeys(Role, 200), Role.advisor: 403},
     "/api/v1/quality": {**dict.fromkeys(Role, 200), Role.advisor: 403},
     "/api/v1/reports/funds": {**dict.fromkeys(Role, 200), Role.advisor: 403},
     "/api/v1/reports/value": {**dict.fromkeys(Role, 200), Role.advisor: 403},
     "/api/v1/reports/reassurance?top=20": dict.fromkeys(Role, 200),  # scoped to the user's clients
+    "/api/v1/reports/reassurance?top=20&as_of=2022-06-30": {**dict.fromkeys(Role, 200), Role.advisor: 403},
     "/api/v1/clients/{own}/card": dict.fromkeys(Role, 200),
     "/api/v1/clients/{other}/card": {**dict.fromkeys(Role, 200), Role.advisor: 404, Role.branch_manager: 404},
     "/api/v1/clients/{own}/tags": dict.fromkeys(Role, 200),

@@ -202,3 +202,11 @@ def test_the_start_page_finds_only_the_users_clients_and_links_their_sidebar(sit
     name = site.con.execute("SELECT name FROM customers WHERE customer_id = ?", [site.world.own]).fetchone()[0]
     assert name in site.get(Role.advisor, f"/?q={site.world.own}").text
     assert name not in site.get(Role.analyst, f"/?q={site.world.own}").text
+
+
+def test_page_errors_are_pages_that_never_echo_a_phone_number(site: Site) -> None:
+    invalid = site.get(Role.analyst, "/?offset=-1")
+    assert invalid.status_code == 422 and invalid.headers["content-type"].startswith("text/html")
+    assert "offset" in invalid.text
+    unknown = site.get(Role.advisor, "/sidebar/13912345678")
+    assert unknown.status_code == 404 and "13912345678" not in unknown.text and "139****5678" in unknown.text

@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from wealthdesk.errors import WealthdeskError
+from wealthdesk.governance.masking import mask_personal_numbers
 from wealthdesk.web.pages import render
 
 PROBLEM_JSON = "application/problem+json"
@@ -17,6 +18,8 @@ TITLES = {400: "Bad request", 401: "Unauthorized", 403: "Forbidden", 404: "Not f
 
 
 def problem(status: int, detail: str, **extra: Any) -> JSONResponse:
+    """A problem document; a phone or ID number the caller sent is never repeated back in the clear."""
+    detail = mask_personal_numbers(detail)
     body = {"type": "about:blank", "title": TITLES.get(status, "Error"), "status": status, "detail": detail, **extra}
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
@@ -27,33 +30,31 @@ def is_page(request: Request) -> bool:
     return not request.url.path.startswith(("/api/", "/assets/", "/docs", "/openapi"))
 
 
+def answer(request: Request, status: int, detail: str, **extra: Any) -> Response:
+    """The error as a problem document, or as an error page for a page request."""
+    if not is_page(request):
+        return problem(status, detail, **extra)
+    title = TITLES.get(status, "Error")
+    detail = mask_personal_numbers(detail)
+    return render(request, "error.html", status, status=status, title=title, detail=detail, next=request.url.path)
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     """Every error leaves as a problem document (an error page for the pages): HTTP errors, invalid parameters and
     wealthdesk's own errors."""
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        if is_page(request):
-            title = TITLES.get(exc.status_code, "Error")
-            return render(
-                request,
-                "error.html",
-                exc.status_code,
-                status=exc.status_code,
-                title=title,
-                detail=str(exc.detail),
-                next=request.url.path,
-            )
-        return problem(exc.status_code, str(exc.detail))
+        return answer(request, exc.status_code, str(exc.detail))
 
     @app.exception_handler(RequestValidationError)
-    async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def invalid(request: Request, exc: RequestValidationError) -> Response:
         errors = [
             {"where": ".".join(str(p) for p in e.get("loc", ())), "problem": e.get("msg", "")} for e in exc.errors()
         ]
         detail = "; ".join(f"{e['where']}: {e['problem']}" for e in errors)
-        return problem(422, detail, errors=errors)
+        return answer(request, 422, detail, errors=errors)
 
     @app.exception_handler(WealthdeskError)
-    async def domain_error(request: Request, exc: WealthdeskError) -> JSONResponse:
-        return problem(400, str(exc))
+    async def domain_error(request: Request, exc: WealthdeskError) -> Response:
+        return answer(request, 400, str(exc))

@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import ibis
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, HTTPException, Query
 from pydantic import BaseModel, Field
 
 from wealthdesk.access.scope import client_filter
 from wealthdesk.access.users import Role, User
 from wealthdesk.api.deps import CurrentUser, Cursor, require
-from wealthdesk.segments.definitions import get_segment, known_tags, list_segments, save_segment
+from wealthdesk.segments.definitions import SegmentNotFound, get_segment, known_tags, list_segments, save_segment
 from wealthdesk.segments.membership import segment_members
 
 router = APIRouter(prefix="/api/v1/segments", tags=["segments"])
@@ -52,7 +52,10 @@ def members(
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> dict[str, Any]:
     """Client numbers only (no personal data): open a client with /api/v1/clients/{customer_id}."""
-    segment = get_segment(cursor, name, known_tags())
+    try:
+        segment = get_segment(cursor, name, known_tags())
+    except SegmentNotFound as exc:
+        raise HTTPException(404, str(exc)) from None
     backend = ibis.duckdb.from_connection(cursor)
     found = backend.to_pyarrow(segment_members(backend, segment).select("customer_id"))
     scope, params = client_filter(user)

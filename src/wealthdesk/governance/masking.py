@@ -57,3 +57,20 @@ def mask_free_text(text: str, names: Iterable[str | None] = ()) -> str:
         for form in sorted(forms, key=len, reverse=True):
             masked = masked.replace(form, form[0] + "*" * (len(form) - 1) if len(form) > 1 else "*")
     return masked
+
+
+# Phone and ID numbers inside text a caller sent (a request path, an error message, a reason): a mainland mobile
+# number (11 digits from 13…19, optionally after 86) or an ID number (18 characters, the last may be X; or the old
+# 15 digits), standing alone. Client, account and advisor numbers (12 digits here) do not match, so logs and
+# error messages stay useful.
+_PERSONAL_NUMBER = re.compile(r"(?<!\d)(?:(?:86)?1[3-9]\d{9}|\d{17}[\dXx]|\d{15})(?![\dXx])")
+
+
+def mask_personal_numbers(text: str) -> str:
+    """``text`` with every phone or ID number in it masked like the views mask them (138****5678)."""
+
+    def masked(match: re.Match[str]) -> str:
+        value = match.group(0)
+        return mask_id_number(value) if len(value) >= 15 and not value.startswith("86") else mask_phone(value)
+
+    return _PERSONAL_NUMBER.sub(masked, text)

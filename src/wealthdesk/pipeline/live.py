@@ -37,6 +37,7 @@ import ibis
 import pyarrow as pa
 
 from wealthdesk.errors import WealthdeskError
+from wealthdesk.governance.masking import mask_personal_numbers
 from wealthdesk.ingest.load import ingest_records
 from wealthdesk.ingest.report import FileResult
 from wealthdesk.pipeline.run import PROFILES_TABLE
@@ -198,7 +199,8 @@ class LiveUpdater:
             found = self.con.execute(
                 "SELECT line, reason FROM _quarantine WHERE batch_id = ? ORDER BY line", [intake.batch_id]
             ).fetchall()
-            report.quarantined = [f"record {line}: {reason}" for line, reason in found]
+            # reasons quote the bad value, which may be a phone or ID number typed into the wrong field
+            report.quarantined = [mask_personal_numbers(f"record {line}: {reason}") for line, reason in found]
         if intake.error is None and intake.batch_id is not None and intake.rows_loaded + intake.rows_updated:
             self.con.execute("BEGIN TRANSACTION")
             try:

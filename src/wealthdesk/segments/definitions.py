@@ -30,6 +30,10 @@ class SegmentError(WealthdeskError):
     """A segment that cannot be saved, found or computed."""
 
 
+class SegmentNotFound(SegmentError):
+    """No saved segment of that name."""
+
+
 @dataclass(frozen=True)
 class Segment:
     """A saved segment and its checked expression."""
@@ -87,7 +91,7 @@ def _saved(con: duckdb.DuckDBPyConnection, name: str) -> tuple[str, str, str, da
     found = [row for row in saved if row[0] == name]
     if not found:
         names = ", ".join(row[0] for row in saved) or "none yet"
-        raise SegmentError(f"no segment named {name!r}; saved segments: {names}")
+        raise SegmentNotFound(f"no segment named {name!r}; saved segments: {names}")
     return found[0]
 
 
