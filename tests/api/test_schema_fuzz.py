@@ -6,9 +6,9 @@ the requests go in-process to an app on a copy of the staff store, since the fuz
 rows). (``schemathesis.pytest.from_fixture``, the lazy loader, fails under pytest 9.2: it sets ``Function._nodeid``,
 which pytest 9.2 no longer has.)
 
-Not checked: conformance of error responses to the schema. The OpenAPI documents only 200/201 and FastAPI's
-default 422 (as ``application/json`` HTTPValidationError), while the API answers 400/401/403/404/422 as
-``application/problem+json``; until those responses are documented, the test asserts what they must be here.
+Every response is also checked against the schema: its status code is documented, its content type is the one
+documented (problem documents for errors: ``api.problems.PROBLEM_RESPONSES``), and its body fits the documented
+schema.
 """
 
 from __future__ import annotations
@@ -22,7 +22,12 @@ import schemathesis
 from fastapi import FastAPI
 from hypothesis import HealthCheck, Phase, settings
 from schemathesis import BaseSchema, Case, CheckContext, Response
-from schemathesis.checks import not_a_server_error
+from schemathesis.checks import (
+    content_type_conformance,
+    not_a_server_error,
+    response_schema_conformance,
+    status_code_conformance,
+)
 from schemathesis.python.asgi import shutdown_lifespans
 
 from wealthdesk.access.users import Role
@@ -91,7 +96,13 @@ def _call(case: Case, fuzzed: tuple[FastAPI, StaffWorld], role: Role) -> Respons
     return case.call_and_validate(
         app=app,
         headers={"Authorization": f"Bearer {world.tokens[role]}"},
-        checks=[not_a_server_error, errors_are_problem_documents],
+        checks=[
+            not_a_server_error,
+            errors_are_problem_documents,
+            status_code_conformance,
+            content_type_conformance,
+            response_schema_conformance,
+        ],
     )
 
 

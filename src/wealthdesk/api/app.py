@@ -22,7 +22,7 @@ from wealthdesk.access.audit import ensure_audit_table
 from wealthdesk.access.users import ensure_access_tables
 from wealthdesk.api import analytics, audit, client_card, clients, intake, reports, segments
 from wealthdesk.api.deps import CurrentUser
-from wealthdesk.api.problems import install_problem_handlers
+from wealthdesk.api.problems import PROBLEM_RESPONSES, install_problem_handlers
 from wealthdesk.config import Settings
 from wealthdesk.store import connect
 from wealthdesk.web import assets, dashboards, home, login, sidebar
@@ -50,6 +50,7 @@ def create_app(settings: Settings) -> FastAPI:
         "token (`wealthdesk user token USER_ID`); clients are scoped to the user's role, personal data is masked by "
         "role and every read of it is audited.",
         lifespan=lifespan,
+        responses=PROBLEM_RESPONSES,
     )
     install_problem_handlers(app)
     app.include_router(clients.router)

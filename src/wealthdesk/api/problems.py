@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from wealthdesk.errors import WealthdeskError
@@ -15,6 +16,23 @@ from wealthdesk.web.pages import render
 
 PROBLEM_JSON = "application/problem+json"
 TITLES = {400: "Bad request", 401: "Unauthorized", 403: "Forbidden", 404: "Not found", 422: "Invalid request"}
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem document: what went wrong, in ``detail``."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str
+    errors: list[dict[str, str]] | None = Field(None, description="For 422: each invalid parameter and its problem.")
+
+
+# documented on every operation, so the OpenAPI schema says what errors look like
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"description": title, "content": {PROBLEM_JSON: {"schema": Problem.model_json_schema()}}}
+    for status, title in TITLES.items()
+}
 
 
 def problem(status: int, detail: str, **extra: Any) -> JSONResponse:
