@@ -3,10 +3,21 @@
 A row is appended for every client whose personal data a response carries,
 before the response is sent, so every read someone saw is a read compliance
 can find. Only compliance and admin may read the log.
+
+:func:`record_reads` writes (and commits) at once. A server answering many
+reads a second uses an :class:`AuditWriter` instead: a group commit, where
+concurrent requests hand their rows to one writer thread that commits all
+the rows waiting in one INSERT and then lets each request go on to send its
+response — the guarantee is the same, the commit (a WAL write) is paid once
+per group rather than once per read.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import threading
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -33,20 +44,98 @@ class PersonalDataRead:
     masked: tuple[str, ...]
 
 
+def _audit_rows(user: User, reads: list[PersonalDataRead], action: str, source: str | None) -> list[list[Any]]:
+    now = datetime.now()
+    return [
+        [now, user.user_id, user.role.value, r.customer_id, list(r.fields), list(r.masked), action, source]
+        for r in reads
+    ]
+
+
 def record_reads(
     con: duckdb.DuckDBPyConnection, user: User, reads: list[PersonalDataRead], action: str, source: str | None
 ) -> None:
     """Append one audit row per client read."""
     if not reads:
         return
-    now = datetime.now()
-    con.executemany(
-        "INSERT INTO wd_audit VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        [
-            [now, user.user_id, user.role.value, r.customer_id, list(r.fields), list(r.masked), action, source]
-            for r in reads
-        ],
-    )
+    con.executemany("INSERT INTO wd_audit VALUES (?, ?, ?, ?, ?, ?, ?, ?)", _audit_rows(user, reads, action, source))
+
+
+_ROWS_PER_INSERT = 500  # rows per INSERT statement of a group (a group is one transaction however large)
+
+
+class AuditWriter:
+    """Group commit of audit rows: :meth:`record` returns once the rows are committed, as record_reads does.
+
+    One writer thread takes every row waiting, appends them in one transaction (one WAL write) on a cursor
+    of ``con``, and then releases the requests that waited for them; rows that arrive
+    meanwhile form the next group, so no request waits for a timer. A failed INSERT fails every request of
+    its group (they answer an error, never the data). The thread ends after ``idle_seconds`` without rows and
+    starts again with the next one, so an idle or stopped server keeps no thread or cursor.
+    """
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, idle_seconds: float = 5.0) -> None:
+        self._con = con
+        self._idle_seconds = idle_seconds
+        self._pending: list[tuple[list[list[Any]], Future[None]]] = []
+        self._wake = threading.Condition()
+        self._thread: threading.Thread | None = None
+
+    def submit(self, user: User, reads: list[PersonalDataRead], action: str, source: str | None) -> Future[None]:
+        """Queue the rows; the future is done once they are committed (or failed to be)."""
+        done: Future[None] = Future()
+        if not reads:
+            done.set_result(None)
+            return done
+        rows = _audit_rows(user, reads, action, source)
+        with self._wake:
+            self._pending.append((rows, done))
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="wd-audit-writer", daemon=True)
+                self._thread.start()
+            self._wake.notify()
+        return done
+
+    async def record(self, user: User, reads: list[PersonalDataRead], action: str, source: str | None) -> None:
+        """Append one audit row per client read; returns once they are committed."""
+        await asyncio.wrap_future(self.submit(user, reads, action, source))
+
+    def _run(self) -> None:
+        while True:
+            with self._wake:
+                if not self._pending:
+                    self._wake.wait(self._idle_seconds)
+                if not self._pending:
+                    self._thread = None
+                    return
+                group, self._pending = self._pending, []
+            rows = [row for batch, _ in group for row in batch]
+            try:
+                self._insert(rows)
+            except Exception as exc:  # every request of the group fails rather than answer unaudited
+                for _, done in group:
+                    done.set_exception(exc)
+            else:
+                for _, done in group:
+                    done.set_result(None)
+
+    def _insert(self, rows: list[list[Any]]) -> None:
+        """All ``rows`` in one transaction, on a cursor of its own."""
+        cursor = self._con.cursor()
+        try:
+            cursor.begin()
+            try:
+                for start in range(0, len(rows), _ROWS_PER_INSERT):
+                    chunk = rows[start : start + _ROWS_PER_INSERT]
+                    values = ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?)"] * len(chunk))
+                    cursor.execute(f"INSERT INTO wd_audit VALUES {values}", [v for row in chunk for v in row])
+                cursor.commit()
+            except BaseException:
+                with contextlib.suppress(duckdb.Error):  # a failed commit has rolled back already
+                    cursor.rollback()
+                raise
+        finally:
+            cursor.close()
 
 
 def audit_entries(

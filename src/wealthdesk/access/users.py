@@ -4,12 +4,17 @@ A token is shown once, when it is issued, and only its SHA-256 is stored:
 a copy of the store (a backup, a laptop) then holds nothing that opens the
 API. Tokens are 256 random bits, so a fast hash is enough; a slow password
 hash would only slow every request down without making guessing harder.
+
+``wd_users`` and ``wd_tokens`` are written by this module's functions only,
+and each of them calls :func:`_changed` after its write. That is what lets
+the server keep a :class:`TokenCache` (see there for why it is sound).
 """
 
 from __future__ import annotations
 
 import hashlib
 import secrets
+import threading
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -57,6 +62,17 @@ ACCESS_DDL = (
 )
 
 
+_writes = 0  # how many times this process has written wd_users / wd_tokens
+_writes_lock = threading.Lock()
+
+
+def _changed() -> None:
+    """Note a write to wd_users or wd_tokens: every TokenCache forgets what it knew."""
+    global _writes
+    with _writes_lock:
+        _writes += 1
+
+
 def ensure_access_tables(con: duckdb.DuckDBPyConnection) -> None:
     for ddl in ACCESS_DDL:
         con.execute(ddl)
@@ -90,6 +106,7 @@ def add_user(
         "INSERT INTO wd_users VALUES (?, ?, ?, ?, ?, ?, false)",
         [user_id, display_name, role.value, advisor_id, branch_id, datetime.now()],
     )
+    _changed()
     return User(user_id, role, display_name, advisor_id, branch_id)
 
 
@@ -108,6 +125,7 @@ def issue_token(con: duckdb.DuckDBPyConnection, user_id: str, label: str | None 
         raise AccessError(f"no user {user_id!r}: add it first with `wealthdesk user add`")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     con.execute("INSERT INTO wd_tokens VALUES (?, ?, ?, ?, NULL)", [token_hash(token), user_id, label, datetime.now()])
+    _changed()
     return token
 
 
@@ -120,3 +138,42 @@ def authenticate(con: duckdb.DuckDBPyConnection, token: str) -> User | None:
         [token_hash(token)],
     ).fetchone()
     return None if row is None else User(row[0], Role(row[1]), row[2], row[3], row[4])
+
+
+class TokenCache:
+    """The users of the tokens seen lately, so a request needs no store query to find its user.
+
+    Sound only because nothing can change a user or token behind the cache's back: while the server runs it
+    is the one process that can write the store (DuckDB lets a single process open the file for writing), and
+    inside the process wd_users and wd_tokens are written only through this module, whose writers call
+    :func:`_changed`. An entry is used only while no such write has happened since it was read from the store,
+    so a token revoked (or a user disabled) is refused from the next request on. Unknown tokens are not
+    cached. A store shared by several processes (PostgreSQL) would need another invalidation.
+    """
+
+    def __init__(self) -> None:
+        self._users: dict[str, User] = {}
+        self._writes = _writes
+        self._lock = threading.Lock()
+
+    def get(self, token: str) -> User | None:
+        """The cached user of ``token``, or None (not cached: ask :meth:`authenticate`)."""
+        with self._lock:
+            self._forget_if_written()
+            return self._users.get(token_hash(token))
+
+    def authenticate(self, con: duckdb.DuckDBPyConnection, token: str) -> User | None:
+        """:func:`authenticate` against the store, remembering a live token's user."""
+        before = _writes
+        user = authenticate(con, token)
+        if user is not None:
+            with self._lock:
+                self._forget_if_written()
+                if self._writes == before:  # no write since the query began
+                    self._users[token_hash(token)] = user
+        return user
+
+    def _forget_if_written(self) -> None:
+        if self._writes != _writes:
+            self._users.clear()
+            self._writes = _writes

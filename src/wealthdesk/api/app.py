@@ -25,6 +25,7 @@ from wealthdesk.api.deps import CurrentUser
 from wealthdesk.api.problems import PROBLEM_RESPONSES, install_problem_handlers
 from wealthdesk.config import Settings
 from wealthdesk.store import connect
+from wealthdesk.store.duckdb_store import ensure_serving_indexes
 from wealthdesk.web import assets, dashboards, home, login, sidebar
 
 
@@ -36,6 +37,7 @@ def create_app(settings: Settings) -> FastAPI:
         con = connect(settings)
         ensure_access_tables(con)
         ensure_audit_table(con)
+        ensure_serving_indexes(con)  # point lookups of one client; `wealthdesk run` drops those of derived tables
         app.state.con = con
         app.state.settings = settings
         try:

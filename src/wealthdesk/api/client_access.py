@@ -7,20 +7,20 @@ and the audit row is written before the response leaves.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, Protocol
 
 import duckdb
 from fastapi import HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
 
 from wealthdesk.access.audit import PersonalDataRead, record_reads
 from wealthdesk.access.scope import client_filter, sees_full_name
 from wealthdesk.access.users import User
+from wealthdesk.api.deps import audit_writer
 from wealthdesk.governance.masking import mask_name
-from wealthdesk.profiles.view import ClientNotFound
+from wealthdesk.profiles.view import ClientNotFound, ClientOutOfScope
 from wealthdesk.schema import TABLES_BY_NAME
 
-T = TypeVar("T")
 PII_FIELDS = tuple(c.name for c in TABLES_BY_NAME["customers"].pii_columns)
 NOT_FOUND = "no client {customer_id!r} among the clients you may see"
 
@@ -35,28 +35,38 @@ def masked_fields(user: User, fields: tuple[str, ...] = PII_FIELDS) -> tuple[str
     return tuple(f for f in fields if not (sees_full_name(user) and f == "name"))
 
 
-def serve_client(
+class ClientBuilder(Protocol):
+    """What ``serve_client`` serves: built from the store for one client, raising ClientOutOfScope outside
+    ``scope`` (``profiles.view.client_view`` does that check in its first query)."""
+
+    def __call__(
+        self, con: duckdb.DuckDBPyConnection, customer_id: str, reveal_name: bool, *, scope: tuple[str, list[Any]]
+    ) -> Any: ...
+
+
+async def serve_client(
     request: Request,
     cursor: duckdb.DuckDBPyConnection,
     user: User,
     customer_id: str,
     action: str,
-    build: Callable[[duckdb.DuckDBPyConnection, str, bool], T],
+    build: ClientBuilder,
     fields: tuple[str, ...] = PII_FIELDS,
-) -> T:
-    """``build(cursor, customer_id, reveal_name)`` for a client in scope, audited as ``action``; 404 otherwise."""
-    scope, params = client_filter(user)
-    visible = cursor.execute(
-        f"SELECT 1 FROM customers c WHERE c.customer_id = ? AND {scope}", [customer_id, *params]
-    ).fetchone()
-    if not visible:
-        raise HTTPException(404, NOT_FOUND.format(customer_id=customer_id))
+) -> Any:
+    """``build(cursor, customer_id, reveal_name, scope=…)`` for a client in scope, audited as ``action``; else 404.
+
+    ``async`` with one thread-pool hop for the store reads, and the audit row group-committed
+    (:class:`~wealthdesk.access.audit.AuditWriter`) before the response is sent: every client an advisor opens
+    comes through here, and a ``def`` endpoint cost several thread hops and a commit of its own.
+    """
     try:
-        result = build(cursor, customer_id, sees_full_name(user))
+        result = await run_in_threadpool(build, cursor, customer_id, sees_full_name(user), scope=client_filter(user))
+    except ClientOutOfScope:
+        raise HTTPException(404, NOT_FOUND.format(customer_id=customer_id)) from None
     except ClientNotFound as exc:
         raise HTTPException(404, str(exc)) from None
     read = PersonalDataRead(customer_id, fields, masked_fields(user, fields))
-    record_reads(cursor, user, [read], action, request_source(request))
+    await audit_writer(request.app).record(user, [read], action, request_source(request))
     return result
 
 

@@ -3,6 +3,10 @@
 Holdings come from the client's latest snapshot (monthly in most brokerages'
 exports), valued as the snapshot values them; the snapshot date is shown so
 nobody mistakes it for today's value.
+
+The client's accounts are looked up first and their rows fetched by
+``account_id IN (…)`` as the scan's only filter: DuckDB then uses the serving
+index (``store.SERVING_INDEXES``) instead of reading tens of millions of rows.
 """
 
 from __future__ import annotations
@@ -66,11 +70,22 @@ class Portfolio:
         }
 
 
+def accounts_of(con: duckdb.DuckDBPyConnection, customer_id: str) -> list[str]:
+    rows = con.execute("SELECT account_id FROM accounts WHERE customer_id = ?", [customer_id]).fetchall()
+    return [account for (account,) in rows]
+
+
+def _placeholders(values: list[str]) -> str:
+    return ", ".join("?" * len(values))
+
+
 def portfolio(con: duckdb.DuckDBPyConnection, customer_id: str) -> Portfolio:
     """The client's positions on their latest snapshot, largest first, cash last."""
+    accounts = accounts_of(con, customer_id)
+    if not accounts:
+        return Portfolio(None, [])
     rows = con.execute(
-        """WITH mine AS (
-               SELECT h.* FROM holdings h JOIN accounts a USING (account_id) WHERE a.customer_id = ?),
+        f"""WITH mine AS MATERIALIZED (SELECT * FROM holdings WHERE account_id IN ({_placeholders(accounts)})),
            latest AS (
                SELECT snapshot_date, asset_type, instrument_code, sum(quantity) AS quantity,
                       sum(cost_amount)::DOUBLE AS cost, sum(market_value)::DOUBLE AS value
@@ -81,7 +96,7 @@ def portfolio(con: duckdb.DuckDBPyConnection, customer_id: str) -> Portfolio:
            LEFT JOIN securities s ON l.asset_type = 'stock' AND s.code = l.instrument_code
            LEFT JOIN funds f ON l.asset_type = 'fund' AND f.fund_code = l.instrument_code
            ORDER BY l.asset_type = 'cash', l.value DESC, l.instrument_code""",
-        [customer_id],
+        accounts,
     ).fetchall()
     if not rows:
         return Portfolio(None, [])
@@ -104,15 +119,18 @@ class Trade:
 
 def recent_trades(con: duckdb.DuckDBPyConnection, customer_id: str, limit: int = RECENT_TRADES) -> list[Trade]:
     """The client's latest trades across all their accounts, newest first."""
+    accounts = accounts_of(con, customer_id)
+    if not accounts:
+        return []
     rows = con.execute(
-        """SELECT t.trade_time, t.trade_type, t.instrument_code, coalesce(s.name, f.name),
+        f"""WITH mine AS MATERIALIZED (SELECT * FROM trades WHERE account_id IN ({_placeholders(accounts)}))
+           SELECT t.trade_time, t.trade_type, t.instrument_code, coalesce(s.name, f.name),
                   t.quantity, t.price::DOUBLE, t.amount::DOUBLE, t.fee::DOUBLE
-           FROM trades t JOIN accounts a USING (account_id)
+           FROM mine t
            LEFT JOIN securities s ON s.code = t.instrument_code
            LEFT JOIN funds f ON f.fund_code = t.instrument_code
-           WHERE a.customer_id = ?
            ORDER BY t.trade_time DESC, t.trade_id DESC LIMIT ?""",
-        [customer_id, limit],
+        [*accounts, limit],
     ).fetchall()
     return [
         Trade(r[0], r[1], TRADE_LABELS.get(r[1], r[1]), r[2], r[3], r[4] or 0.0, r[5] or 0.0, r[6] or 0.0, r[7] or 0.0)

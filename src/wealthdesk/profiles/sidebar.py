@@ -16,15 +16,20 @@ from wealthdesk.profiles.topics import suggested_topics
 from wealthdesk.profiles.view import client_view
 
 
-def sidebar_card(con: duckdb.DuckDBPyConnection, customer_id: str, reveal_name: bool = False) -> dict[str, Any]:
-    """Everything about one client an advisor needs mid-chat; raises ClientNotFound like ``client_view``."""
-    view = client_view(con, customer_id, reveal_name=reveal_name)
+def sidebar_card(
+    con: duckdb.DuckDBPyConnection,
+    customer_id: str,
+    reveal_name: bool = False,
+    *,
+    scope: tuple[str, list[Any]] | None = None,
+) -> dict[str, Any]:
+    """Everything about one client an advisor needs mid-chat; raises ClientNotFound (or ClientOutOfScope outside
+    ``scope``) like ``client_view``, before anything else is read."""
+    view = client_view(con, customer_id, reveal_name=reveal_name, scope=scope)
     as_of = view["profile"]["as_of"]
     book = portfolio(con, customer_id)
     alerts = risk_alerts(con, customer_id, book, as_of)
-    advisor = con.execute(
-        "SELECT a.name FROM customers c JOIN advisors a USING (advisor_id) WHERE c.customer_id = ?", [customer_id]
-    ).fetchone()
+    advisor = con.execute("SELECT name FROM advisors WHERE advisor_id = ?", [view["profile"]["advisor_id"]]).fetchone()
     return {
         **view,
         "advisor_name": advisor[0] if advisor else None,

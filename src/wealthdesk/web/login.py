@@ -10,6 +10,7 @@ from __future__ import annotations
 from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from wealthdesk.access.users import authenticate
@@ -37,7 +38,7 @@ async def login(request: Request, cursor: Cursor) -> Response:
     form = parse_qs((await request.body()).decode("utf-8", errors="replace"))
     token = (form.get("token") or [""])[0].strip()
     target = safe_next((form.get("next") or ["/"])[0])
-    if not token or authenticate(cursor, token) is None:
+    if not token or await run_in_threadpool(authenticate, cursor, token) is None:
         return render(request, "login.html", status_code=401, next=target, problem="That token is unknown or revoked.")
     response = RedirectResponse(target, status_code=303)
     secure = request.app.state.settings.secure_cookies

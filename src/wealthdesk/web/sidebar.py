@@ -32,8 +32,8 @@ GENDER_LABELS = {"M": "男", "F": "女"}
 
 
 @router.get("/sidebar/{customer_id}", response_class=HTMLResponse)
-def sidebar_page(request: Request, cursor: Cursor, user: CurrentUser, customer_id: str) -> HTMLResponse:
-    card = serve_client(request, cursor, user, customer_id, "sidebar", sidebar_card)
+async def sidebar_page(request: Request, cursor: Cursor, user: CurrentUser, customer_id: str) -> HTMLResponse:
+    card = await serve_client(request, cursor, user, customer_id, "sidebar", sidebar_card)
     return render(
         request,
         "sidebar.html",
