@@ -13,12 +13,7 @@ values the server read from the store: the second kind must never appear, the fi
 from __future__ import annotations
 
 import json
-import os
 import re
-import socket
-import subprocess
-import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,13 +22,13 @@ import httpx
 import pytest
 from test_access import MATRIX
 
+from running_server import serve
 from wealthdesk.access.users import Role
 from wealthdesk.segments.definitions import known_tags, save_segment
 from wealthdesk.testing import StaffWorld
 
 pytestmark = pytest.mark.slow  # a server start (~10 s) and ~300 requests, some computing book-wide reports
 
-STARTUP_SECONDS = 120  # importing the app alone takes ~10 s on a busy machine
 REQUEST_SECONDS = 180  # the first reassurance list trains its model
 DIGIT_RUN = re.compile(r"\d{11,}X?")  # phones are 11 digits, ID numbers 18 (the last may be X)
 REQUEST_LINE = re.compile(r'"[A-Z]+ \S+ HTTP/[\d.]+"')  # what an access-log line repeats of the caller's request
@@ -68,34 +63,6 @@ def raw_values(text: str, raw: frozenset[str]) -> set[str]:
     for run in DIGIT_RUN.findall(text):
         found |= {run[i : i + n] for n in sizes for i in range(len(run) - n + 1) if run[i : i + n] in raw}
     return found
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _wait_until_up(server: subprocess.Popen[bytes], base: str, log: Path) -> None:
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            pytest.fail(f"the server exited with {server.returncode}:\n{log.read_text(errors='replace')}")
-        try:
-            httpx.get(f"{base}/api/v1/me", timeout=2)
-            return
-        except httpx.TransportError:
-            time.sleep(0.3)
-    pytest.fail(f"the server did not answer within {STARTUP_SECONDS} s:\n{log.read_text(errors='replace')}")
-
-
-def _stop(server: subprocess.Popen[bytes]) -> None:
-    server.terminate()
-    try:
-        server.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        server.kill()
-        server.wait()
 
 
 @dataclass(frozen=True)
@@ -202,38 +169,21 @@ def _serve_every_role(staff: StaffWorld, folder: Path) -> Served:
     """Run ``wealthdesk serve`` on a copy of ``staff``'s store in ``folder``, let every role use it, stop it."""
     world = staff.copy_to(folder)
     cast = _cast(world)
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    log = folder / "server.log"
-    command = [sys.executable, "-m", "wealthdesk.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
-    with log.open("wb") as out:
-        server = subprocess.Popen(
-            [*command, "--store", str(world.store)],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        )
     exchanges: list[Exchange] = []
-    try:
-        _wait_until_up(server, base, log)
-        with httpx.Client(base_url=base, timeout=REQUEST_SECONDS) as http:
+    with serve(world, folder) as server, httpx.Client(base_url=server.base_url, timeout=REQUEST_SECONDS) as http:
 
-            def call(role: Role, method: str, url: str, body: object = None) -> None:
-                response = http.request(
-                    method, url, json=body, headers={"Authorization": f"Bearer {world.tokens[role]}"}
-                )
-                sent = url + ("" if body is None else json.dumps(body, ensure_ascii=False))
-                exchanges.append(Exchange(role, method, url, sent, response.status_code, response.text))
+        def call(role: Role, method: str, url: str, body: object = None) -> None:
+            response = http.request(method, url, json=body, headers={"Authorization": f"Bearer {world.tokens[role]}"})
+            sent = url + ("" if body is None else json.dumps(body, ensure_ascii=False))
+            exchanges.append(Exchange(role, method, url, sent, response.status_code, response.text))
 
-            for role in Role:  # the feeders load the chat message before anyone reads; the others are refused
-                for url, body in _writes(world, cast):
-                    call(role, "POST", url, body)
-            for role in Role:
-                for url in _reads(world, cast, role):
-                    call(role, "GET", url)
-    finally:
-        _stop(server)
-    return Served(exchanges, log.read_text(errors="replace").splitlines(), world, cast.chat_client)
+        for role in Role:  # the feeders load the chat message before anyone reads; the others are refused
+            for url, body in _writes(world, cast):
+                call(role, "POST", url, body)
+        for role in Role:
+            for url in _reads(world, cast, role):
+                call(role, "GET", url)
+    return Served(exchanges, server.log_text().splitlines(), world, cast.chat_client)
 
 
 def test_the_scan_sees_what_it_must(served: Served) -> None:

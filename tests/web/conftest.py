@@ -4,7 +4,7 @@ Fixtures (the helpers they use live in ``live_browser.py``; import the functions
 
 - ``live_server`` (module scope): ``wealthdesk serve`` in a subprocess on a free loopback port, on a copy
   of the staff store (the server writes audit rows; the session's ``staff`` store stays untouched). A
-  :class:`live_browser.LiveServer` with ``base_url``, ``url(path)``, ``tokens`` (one per role), ``world``
+  :class:`running_server.LiveServer` with ``base_url``, ``url(path)``, ``tokens`` (one per role), ``world``
   (the :class:`~wealthdesk.testing.StaffWorld` on the copy: ``own``, ``other``, ``raw_pii``, …) and
   ``log_path`` (everything the server wrote to stdout and stderr; ``log_text()`` reads it, e.g. to check
   that no phone or ID number leaked into the log). Each test module gets its own server, store and log,
@@ -43,8 +43,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from live_browser import CHROMIUM, CHROMIUM_ARGS, SAVED, LiveServer, chromium_missing, serve
+from live_browser import CHROMIUM, CHROMIUM_ARGS, SAVED, chromium_missing
 
+from running_server import LiveServer, serve
 from wealthdesk.testing import StaffWorld
 
 if TYPE_CHECKING:
