@@ -48,7 +48,7 @@ test: $(VENV)/.installed-dev $(CHROMIUM) ## Run the test suite (installs Chromiu
 bench: $(VENV)/.installed-dev $(CHROMIUM) ## Benchmarks on a 1M-customer brokerage (BENCH_CUSTOMERS=… to resize)
 	$(BIN)/python benchmarks/bench_foundation.py --customers $(BENCH_CUSTOMERS)
 	$(BIN)/python benchmarks/bench_chat_tags.py --customers $(BENCH_CUSTOMERS) --keep
-	$(BIN)/python benchmarks/bench_api.py --customers $(BENCH_CUSTOMERS)  # the 360 endpoint vs a trivial endpoint, wrk
+	$(BIN)/python benchmarks/bench_api.py --customers $(BENCH_CUSTOMERS) --card  # 360 view and sidebar card vs a trivial endpoint
 	$(BIN)/python benchmarks/bench_engines.py --customers $(BENCH_CUSTOMERS)
 	$(BIN)/python benchmarks/bench_live.py --customers $(BENCH_CUSTOMERS)
 	$(BIN)/python benchmarks/bench_clv.py --customers $(BENCH_CUSTOMERS)

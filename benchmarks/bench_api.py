@@ -66,7 +66,7 @@ TARGET_RPS = 1_000.0
 # wrk's Lua side: every thread loads the client ids and draws one at random per request; at the end the
 # summary is written as one JSON line (latencies in µs), which is sturdier to read than wrk's text report.
 WRK_SCRIPT = """
-wrk.path = PATH
+wrk.path = PATH .. TAIL
 local ids = {}
 local counter = 0
 function setup(thread)
@@ -81,7 +81,7 @@ function init(args)
 end
 if IDS ~= "" then  -- without ids, wrk sends its one prebuilt request (no Lua call per request)
   function request()
-    return wrk.format(nil, PATH .. ids[math.random(#ids)])
+    return wrk.format(nil, PATH .. ids[math.random(#ids)] .. TAIL)
   end
 end
 function done(summary, latency, requests)
@@ -241,7 +241,10 @@ def wrk(
         script = Path(folder) / "bench.lua"
         ids = str(ids_file or "")
         header = f'wrk.headers["Authorization"] = "Bearer {token}"\n' if token else ""
-        script.write_text(f"PATH = {json.dumps(path)}\nIDS = {json.dumps(ids)}\n{header}{WRK_SCRIPT}")
+        head, _, tail = path.partition("{id}")  # the client id goes where the path says {id}
+        script.write_text(
+            f"PATH = {json.dumps(head)}\nTAIL = {json.dumps(tail)}\nIDS = {json.dumps(ids)}\n{header}{WRK_SCRIPT}"
+        )
         command = ["wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{seconds}s", f"--timeout={args.timeout}s"]
         command.append("--latency")
         command += ["-s", str(script), url]
@@ -287,7 +290,8 @@ def audit_rows(store: Path, since: datetime) -> int:
     con = duckdb.connect(str(store), read_only=True)
     try:
         return con.execute(
-            "SELECT count(*) FROM wd_audit WHERE user_id = ? AND action = 'view' AND read_at >= ?", [BENCH_USER, since]
+            "SELECT count(*) FROM wd_audit WHERE user_id = ? AND action IN ('view', 'card') AND read_at >= ?",
+            [BENCH_USER, since],
         ).fetchone()[0]
     finally:
         con.close()
@@ -308,6 +312,7 @@ def main() -> None:
     parser.add_argument("--ids", type=int, default=100_000, help="clients the requests draw from")
     parser.add_argument("--no-indexes", action="store_true", help="leave the serving indexes out (the old store)")
     parser.add_argument("--only", choices=("api", "trivial"), help="measure one endpoint only")
+    parser.add_argument("--card", action="store_true", help="also measure the sidebar card (/api/v1/clients/{id}/card)")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: `make bench` installs it (Debian's package `wrk`)")
@@ -323,17 +328,23 @@ def main() -> None:
         ids_file.write_text("\n".join(ids) + "\n")
         if args.only != "trivial":
             token = new_token(store)
-            path = "/api/v1/clients/"
-            console.rule(f"GET {path}{{id}} on a {profiles:,}-client store ({size_gb:.1f} GB), {len(ids):,} ids")
+            path = "/api/v1/clients/{id}"
+            console.rule(f"GET {path} on a {profiles:,}-client store ({size_gb:.1f} GB), {len(ids):,} ids")
             since = datetime.now()
-            with server("bench_api:api_app", store, path + ids[0], token) as (base, pid):
-                _, body = get(base + path + ids[0], token)
+            first = path.replace("{id}", ids[0])
+            with server("bench_api:api_app", store, first, token) as (base, pid):
+                _, body = get(base + first, token)
                 view = json.loads(body)
                 console.print(
                     f"sample response: {len(body):,} bytes, {len(view['tags'])} tags, {len(view['chat_tags'])} chat "
                     f"tags; DuckDB threads {os.environ.get('WEALTHDESK_THREADS', 'default (all cores)')}"
                 )
                 warm, results["360 view"] = measure("360 view", base, path, ids_file, token, args, pid)
+                if args.card:  # what the sidebar page shows: the view plus holdings, trades, alerts, topics
+                    card_warm, results["sidebar card"] = measure(
+                        "sidebar card", base, path + "/card", ids_file, token, args, pid
+                    )
+                    warm += card_warm + results["sidebar card"]  # audited as 'card'
             served = 2 + sum(r.requests - r.errors for r in warm + results["360 view"])  # + the probe and the sample
             audited = audit_rows(store, since)
             audit_ok = (
@@ -372,7 +383,7 @@ def main() -> None:
             f"(target ≤ {TARGET_P99_MS:.0f}) → {'MET' if met else 'MISSED'}"
         )
         console.print(audit_ok)
-    if len(results) == 2 and median_run(results["360 view"]).rps > 0:
+    if {"360 view", "trivial"} <= results.keys() and median_run(results["360 view"]).rps > 0:
         api, trivial = median_run(results["360 view"]), median_run(results["trivial"])
         console.print(
             f"ratio trivial / 360 view: {trivial.rps / api.rps:,.1f}× the throughput; "

@@ -76,3 +76,23 @@ def user_token(
     with open_store(store_settings(store)) as con:
         token = issue_token(con, user_id, label)
     typer.echo(token)
+
+
+@user_app.command("revoke")
+def user_revoke(
+    user_id: Annotated[str, typer.Argument(help="The user whose tokens to revoke.")],
+    disable: Annotated[bool, typer.Option("--disable", help="Also disable the user: no new token can be issued.")] = (
+        False
+    ),
+    store: StoreOption = None,
+) -> None:
+    """Revoke every token of a user (their browser sessions end with them); run it while the server is stopped.
+
+    Example: wealthdesk user revoke zhangwei --disable
+    """
+    from wealthdesk.access.users import revoke_tokens
+    from wealthdesk.store import open_store
+
+    with open_store(store_settings(store)) as con:
+        revoked = revoke_tokens(con, user_id, disable=disable)
+    typer.echo(f"revoked {revoked} token(s) of {user_id}" + (", user disabled" if disable else ""))

@@ -84,3 +84,21 @@ def test_evidence_whose_message_is_gone_gives_way_to_the_next_mention(con: duckd
     con.execute("DELETE FROM wecom_messages WHERE msgid = ?", [mentions[0][0]])
     shown = next(t for t in client_view(con, client)["chat_tags"] if t["tag"] == tag)["evidence"]
     assert [e["msgid"] for e in shown] == [m for (m,) in mentions[1:4]]
+
+
+def test_a_cancelled_request_does_not_stop_the_audit_log(con: duckdb.DuckDBPyConnection) -> None:
+    user = users.add_user(con, "audit_cancel", Role.analyst)
+    writer = AuditWriter(con)
+    cancelled = writer.submit(user, READ, "view", "t")
+    cancelled.cancel()  # what asyncio does to the future of a request cancelled while it waits
+    writer.submit(user, READ, "view", "t").result(timeout=30)  # the writer is alive and the next read is written
+
+    async def cancelled_while_waiting() -> None:
+        task = asyncio.ensure_future(writer.record(user, READ, "view", "t"))
+        await asyncio.sleep(0)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        await asyncio.wait_for(writer.record(user, READ, "view", "t"), timeout=30)
+
+    asyncio.run(cancelled_while_waiting())

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
@@ -49,7 +50,7 @@ def world(staff: StaffWorld, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         )
 
 
-def _get(world: World, role: Role | None, path: str) -> object:
+def _get(world: World, role: Role | None, path: str) -> httpx.Response:
     headers = {} if role is None else {"Authorization": f"Bearer {world.tokens[role]}"}
     return world.client.get(path, headers=headers)
 
@@ -87,7 +88,7 @@ MATRIX: dict[str, dict[Role, int]] = {
     "/dashboards/quality": {**dict.fromkeys(Role, 200), Role.advisor: 403},
 }
 # open to anyone: signing in and out, and the stylesheet and chart library the pages load
-PUBLIC = ("/login", "/logout", "/assets/{name}", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json")
+PUBLIC = ("/login", "/logout", "/assets/{name}", "/openapi.json")
 POSTS: dict[str, dict[Role, int]] = {
     "/api/v1/segments": {**dict.fromkeys(Role, 403), Role.analyst: 201, Role.operations: 201, Role.admin: 201},
     "/api/v1/intake/app_events": {**dict.fromkeys(Role, 403), Role.operations: 200, Role.admin: 200},
@@ -218,3 +219,11 @@ def test_tokens_are_stored_only_as_hashes(world: World) -> None:
     data = world.store.read_bytes()
     for token in world.tokens.values():
         assert token.encode() not in data
+
+
+def test_those_who_see_names_masked_cannot_search_by_name(world: World) -> None:
+    name = _get(world, Role.advisor, f"/api/v1/clients/{world.own}").json()["identity"]["name"]
+    assert _get(world, Role.advisor, f"/api/v1/clients?q={name}").json()["total"] >= 1
+    for role in (Role.analyst, Role.operations, Role.compliance, Role.admin):
+        assert _get(world, role, f"/api/v1/clients?q={name}").json()["total"] == 0, role
+    assert _get(world, Role.analyst, "/api/v1/clients?q=%25").json()["total"] == 0  # % is not a wildcard

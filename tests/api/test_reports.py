@@ -29,15 +29,16 @@ def _get(api: tuple[TestClient, StaffWorld], role: Role, path: str) -> httpx.Res
 def test_each_role_gets_the_reassurance_list_of_their_own_clients(api: tuple[TestClient, StaffWorld]) -> None:
     client, world = api
     con = client.app.state.con.cursor()
-    branch_advisors = {
-        r[0] for r in con.execute("SELECT advisor_id FROM advisors WHERE branch_id = ?", [world.branch_id]).fetchall()
+    branch_clients = {
+        r[0] for r in con.execute("SELECT customer_id FROM customers WHERE branch_id = ?", [world.branch_id]).fetchall()
     }
     everyone = _get(api, Role.analyst, "/api/v1/reports/reassurance?top=500").json()
     mine = _get(api, Role.advisor, "/api/v1/reports/reassurance?top=500").json()
     branch = _get(api, Role.branch_manager, "/api/v1/reports/reassurance?top=500").json()
     assert set(mine["by_advisor"]) == {world.advisor_id}
     assert {h["customer_id"] for h in mine["by_advisor"][world.advisor_id]} <= world.advisors_clients
-    assert set(branch["by_advisor"]) <= branch_advisors and world.advisor_id in branch["by_advisor"]
+    assert {h["customer_id"] for hs in branch["by_advisor"].values() for h in hs} <= branch_clients
+    assert world.advisor_id in branch["by_advisor"]
     assert len(everyone["by_advisor"]) > len(branch["by_advisor"])
     # one model per day: everyone's list ranks the same holdings with the same risk
     risk = {(h["customer_id"], h["fund_code"]): h["risk"] for hs in everyone["by_advisor"].values() for h in hs}

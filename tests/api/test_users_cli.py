@@ -9,11 +9,12 @@ import sys
 import time
 from pathlib import Path
 
+import duckdb
 import httpx
 import pytest
 from typer.testing import CliRunner
 
-from wealthdesk.access.users import AccessError
+from wealthdesk.access.users import AccessError, authenticate
 from wealthdesk.cli import app
 from wealthdesk.testing import DemoStore
 
@@ -42,6 +43,21 @@ def test_add_list_and_issue_a_token(store: Path) -> None:
     assert token.exit_code == 0 and token.output.strip().startswith("wd_")
 
 
+def test_a_revoked_token_opens_nothing_and_a_disabled_user_gets_none(store: Path) -> None:
+    args = ["--store", str(store)]
+    runner.invoke(app, ["user", "add", "wang", "--role", "analyst", *args])
+    token = runner.invoke(app, ["user", "token", "wang", *args]).output.strip()
+    revoked = runner.invoke(app, ["user", "revoke", "wang", "--disable", *args])
+    assert revoked.exit_code == 0 and "revoked 1 token(s) of wang, user disabled" in revoked.output
+    con = duckdb.connect(str(store))
+    try:
+        assert authenticate(con, token) is None
+    finally:
+        con.close()
+    again = runner.invoke(app, ["user", "token", "wang", *args])
+    assert isinstance(again.exception, AccessError) and "no user 'wang'" in str(again.exception)
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
@@ -49,6 +65,7 @@ def test_add_list_and_issue_a_token(store: Path) -> None:
         (["user", "add", "x", "--role", "advisor"], "needs --advisor-id of an existing advisor"),
         (["user", "add", "x", "--role", "branch_manager", "--branch-id", "NOPE"], "needs --branch-id"),
         (["user", "token", "ghost"], "no user 'ghost'"),
+        (["user", "revoke", "ghost"], "no user 'ghost'"),
     ],
 )
 def test_bad_user_requests_say_what_is_wrong(store: Path, argv: list[str], message: str) -> None:

@@ -20,6 +20,7 @@ from wealthdesk.governance.masking import mask_personal_numbers
         ("old id 110105900101123", "old id 110105*****1123"),
         ("no client '13912345678' among", "no client '139****5678' among"),
         ("+8613812345678", "+861******5678"),
+        ("call 138-1234-5678 or 139 1234 5678", "call 138-****-5678 or 139 **** 5678"),
     ],
 )
 def test_phone_and_id_numbers_are_masked_wherever_they_stand(text: str, masked: str) -> None:

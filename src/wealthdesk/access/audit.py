@@ -55,13 +55,41 @@ def _audit_rows(user: User, reads: list[PersonalDataRead], action: str, source: 
 def record_reads(
     con: duckdb.DuckDBPyConnection, user: User, reads: list[PersonalDataRead], action: str, source: str | None
 ) -> None:
-    """Append one audit row per client read."""
-    if not reads:
-        return
-    con.executemany("INSERT INTO wd_audit VALUES (?, ?, ?, ?, ?, ?, ?, ?)", _audit_rows(user, reads, action, source))
+    """Append one audit row per client read, all in one transaction."""
+    if reads:
+        _insert(con, _audit_rows(user, reads, action, source))
 
 
 _ROWS_PER_INSERT = 500  # rows per INSERT statement of a group (a group is one transaction however large)
+
+
+def _insert(con: duckdb.DuckDBPyConnection, rows: list[list[Any]]) -> None:
+    """All ``rows`` in one transaction, on a cursor of its own."""
+    cursor = con.cursor()
+    try:
+        cursor.begin()
+        try:
+            for start in range(0, len(rows), _ROWS_PER_INSERT):
+                chunk = rows[start : start + _ROWS_PER_INSERT]
+                values = ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?)"] * len(chunk))
+                cursor.execute(f"INSERT INTO wd_audit VALUES {values}", [v for row in chunk for v in row])
+            cursor.commit()
+        except BaseException:
+            with contextlib.suppress(duckdb.Error):  # a failed commit has rolled back already
+                cursor.rollback()
+            raise
+    finally:
+        cursor.close()
+
+
+def _settle(done: Future[None], error: Exception | None) -> None:
+    """Resolve a waiter's future unless its request was cancelled meanwhile (settling that one would raise)."""
+    if not done.set_running_or_notify_cancel():
+        return
+    if error is None:
+        done.set_result(None)
+    else:
+        done.set_exception(error)
 
 
 class AuditWriter:
@@ -98,44 +126,34 @@ class AuditWriter:
 
     async def record(self, user: User, reads: list[PersonalDataRead], action: str, source: str | None) -> None:
         """Append one audit row per client read; returns once they are committed."""
-        await asyncio.wrap_future(self.submit(user, reads, action, source))
+        # shielded: a cancelled request (a client gone, a server stopping) must not cancel the shared future the
+        # writer thread will settle
+        await asyncio.shield(asyncio.wrap_future(self.submit(user, reads, action, source)))
 
     def _run(self) -> None:
-        while True:
-            with self._wake:
-                if not self._pending:
-                    self._wake.wait(self._idle_seconds)
-                if not self._pending:
-                    self._thread = None
-                    return
-                group, self._pending = self._pending, []
-            rows = [row for batch, _ in group for row in batch]
-            try:
-                self._insert(rows)
-            except Exception as exc:  # every request of the group fails rather than answer unaudited
-                for _, done in group:
-                    done.set_exception(exc)
-            else:
-                for _, done in group:
-                    done.set_result(None)
-
-    def _insert(self, rows: list[list[Any]]) -> None:
-        """All ``rows`` in one transaction, on a cursor of its own."""
-        cursor = self._con.cursor()
         try:
-            cursor.begin()
-            try:
-                for start in range(0, len(rows), _ROWS_PER_INSERT):
-                    chunk = rows[start : start + _ROWS_PER_INSERT]
-                    values = ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?)"] * len(chunk))
-                    cursor.execute(f"INSERT INTO wd_audit VALUES {values}", [v for row in chunk for v in row])
-                cursor.commit()
-            except BaseException:
-                with contextlib.suppress(duckdb.Error):  # a failed commit has rolled back already
-                    cursor.rollback()
-                raise
-        finally:
-            cursor.close()
+            while True:
+                with self._wake:
+                    if not self._pending:
+                        self._wake.wait(self._idle_seconds)
+                    if not self._pending:
+                        return
+                    group, self._pending = self._pending, []
+                rows = [row for batch, _ in group for row in batch]
+                try:
+                    _insert(self._con, rows)
+                except Exception as exc:  # every request of the group fails rather than answer unaudited
+                    for _, done in group:
+                        _settle(done, exc)
+                else:
+                    for _, done in group:
+                        _settle(done, None)
+        finally:  # however the thread ends, the next submit starts another one
+            with self._wake:
+                self._thread = None
+                if self._pending:
+                    self._thread = threading.Thread(target=self._run, name="wd-audit-writer", daemon=True)
+                    self._thread.start()
 
 
 def audit_entries(

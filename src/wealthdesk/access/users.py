@@ -129,6 +129,23 @@ def issue_token(con: duckdb.DuckDBPyConnection, user_id: str, label: str | None 
     return token
 
 
+def revoke_tokens(con: duckdb.DuckDBPyConnection, user_id: str, disable: bool = False) -> int:
+    """Revoke every live token of ``user_id`` (and with ``disable`` the user too); how many tokens were live."""
+    ensure_access_tables(con)
+    if not con.execute("SELECT 1 FROM wd_users WHERE user_id = ?", [user_id]).fetchone():
+        raise AccessError(f"no user {user_id!r}")
+    live = con.execute("SELECT count(*) FROM wd_tokens WHERE user_id = ? AND revoked_at IS NULL", [user_id]).fetchone()[
+        0
+    ]
+    con.execute(
+        "UPDATE wd_tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL", [datetime.now(), user_id]
+    )
+    if disable:
+        con.execute("UPDATE wd_users SET disabled = true WHERE user_id = ?", [user_id])
+    _changed()
+    return live
+
+
 def authenticate(con: duckdb.DuckDBPyConnection, token: str) -> User | None:
     """The user a live token belongs to, or None."""
     row = con.execute(

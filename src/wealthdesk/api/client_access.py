@@ -70,18 +70,32 @@ async def serve_client(
     return result
 
 
+def _like_literal(text: str) -> str:
+    """``text`` matched literally by LIKE … ESCAPE '\\' (a typed % or _ is not a wildcard)."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 def find_clients(
     request: Request, cursor: duckdb.DuckDBPyConnection, user: User, q: str, limit: int, offset: int
 ) -> tuple[list[dict[str, Any]], int]:
-    """Clients in scope whose number starts with ``q`` or whose name contains it, one page of them, and how many
-    there are; the names shown are audited as reads."""
+    """Clients in scope whose number starts with ``q`` or, for those who see names whole, whose name contains it;
+    one page of them and how many there are. The names shown are audited as reads.
+
+    Someone who sees names masked searches by client number only: matching their guesses against the whole
+    name would let them confirm a name character by character."""
     scope, params = client_filter(user)
-    where = f"{scope} AND (c.customer_id LIKE ? || '%' OR c.name LIKE '%' || ? || '%')"
-    total = cursor.execute(f"SELECT count(*) FROM customers c WHERE {where}", [*params, q, q]).fetchone()[0]
+    text = _like_literal(q)
+    if sees_full_name(user):
+        where = f"{scope} AND (c.customer_id LIKE ? || '%' ESCAPE '\\' OR c.name LIKE '%' || ? || '%' ESCAPE '\\')"
+        params = [*params, text, text]
+    else:
+        where = f"{scope} AND c.customer_id LIKE ? || '%' ESCAPE '\\'"
+        params = [*params, text]
+    total = cursor.execute(f"SELECT count(*) FROM customers c WHERE {where}", params).fetchone()[0]
     rows = cursor.execute(
         f"""SELECT c.customer_id, c.name, c.city, c.branch_id, c.advisor_id FROM customers c WHERE {where}
             ORDER BY c.customer_id LIMIT ? OFFSET ?""",
-        [*params, q, q, limit, offset],
+        [*params, limit, offset],
     ).fetchall()
     full = sees_full_name(user)
     items = [

@@ -55,7 +55,7 @@ def request_token(request: Request, credentials: HTTPAuthorizationCredentials | 
 _server_parts = threading.Lock()
 
 
-def _server_part(app: FastAPI, name: str, make: Callable[[], Any]) -> Any:
+def server_part(app: FastAPI, name: str, make: Callable[[], Any]) -> Any:
     """``app.state.<name>``, made on first use (the app's lifespan opens the store they work on)."""
     part = getattr(app.state, name, None)
     if part is None:
@@ -69,12 +69,12 @@ def _server_part(app: FastAPI, name: str, make: Callable[[], Any]) -> Any:
 
 def token_cache(app: FastAPI) -> TokenCache:
     """The server's token → user cache."""
-    return _server_part(app, "token_cache", TokenCache)
+    return server_part(app, "token_cache", TokenCache)
 
 
 def audit_writer(app: FastAPI) -> AuditWriter:
     """The server's audit log writer (group commit on the store connection)."""
-    return _server_part(app, "audit_writer", lambda: AuditWriter(app.state.con))
+    return server_part(app, "audit_writer", lambda: AuditWriter(app.state.con))
 
 
 def _authenticate(app: FastAPI, token: str) -> User | None:

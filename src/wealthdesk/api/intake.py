@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, Depends, Request
 
 from wealthdesk.access.users import Role, User
-from wealthdesk.api.deps import require
+from wealthdesk.api.deps import require, server_part
 from wealthdesk.pipeline.live import LiveUpdater
 
 router = APIRouter(prefix="/api/v1/intake", tags=["intake"])
@@ -18,10 +18,7 @@ _lock = threading.Lock()
 
 def _updater(request: Request) -> LiveUpdater:
     """One updater per server, built on first use (it compiles the keyword matcher) on its own connection."""
-    state = request.app.state
-    if getattr(state, "live", None) is None:
-        state.live = LiveUpdater(state.con.cursor())
-    return state.live
+    return server_part(request.app, "live", lambda: LiveUpdater(request.app.state.con.cursor()))
 
 
 @router.post("/{table}", summary="Feed chat messages or app events (bad records are quarantined with reasons)")

@@ -14,14 +14,15 @@ from datetime import date
 from typing import Annotated, Any
 
 import ibis
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Query, Request
 
 from wealthdesk.access.audit import PersonalDataRead, record_reads
-from wealthdesk.access.users import Role, User
-from wealthdesk.api.analytics import ANALYSTS
+from wealthdesk.access.scope import client_filter
+from wealthdesk.access.users import User
+from wealthdesk.api.analytics import ANALYSTS, Analyst
 from wealthdesk.api.client_access import request_source
-from wealthdesk.api.deps import CurrentUser, Cursor, require
-from wealthdesk.funds.reassurance import ReassuranceList, reassurance_list
+from wealthdesk.api.deps import CurrentUser, Cursor, server_part
+from wealthdesk.funds.reassurance import reassurance_list
 from wealthdesk.funds.risk_model import RiskModel, train_risk_model
 from wealthdesk.funds.window import data_range
 from wealthdesk.value.efficiency import ValueRules
@@ -30,31 +31,46 @@ from wealthdesk.value.lifetime import Horizon
 from wealthdesk.value.report import value_report
 
 router = APIRouter(prefix="/api/v1/reports", tags=["analytics"])
-Analyst = Annotated[User, Depends(require(*ANALYSTS))]
 MODELS_KEPT = 3  # days whose reassurance model stays in memory
 
 
 class ModelCache:
-    """Reassurance models by scoring day, trained at most once each even when requests race."""
+    """Reassurance models by scoring day, each trained once by the first request that asks for it.
+
+    Training holds one pool thread for a minute and a half on a million clients; a request for a day that is
+    being trained is answered at once with 503 and Retry-After rather than parked on a second thread, so a
+    crowd of first requests cannot use up the pool the rest of the server needs.
+    """
 
     def __init__(self) -> None:
         self._models: dict[date, RiskModel] = {}
+        self._training: set[date] = set()
         self._lock = threading.Lock()
 
     def get(self, backend: Any, day: date) -> RiskModel:
-        with self._lock:  # one training at a time: two would only compete for the same two cores
-            if day not in self._models:
-                if len(self._models) >= MODELS_KEPT:
-                    self._models.pop(next(iter(self._models)))
-                self._models[day] = train_risk_model(backend, day)
-            return self._models[day]
+        with self._lock:
+            if day in self._models:
+                return self._models[day]
+            if day in self._training:
+                raise HTTPException(503, f"the model for {day} is being trained; ask again in a minute", headers=RETRY)
+            self._training.add(day)
+        try:
+            model = train_risk_model(backend, day)
+        finally:
+            with self._lock:
+                self._training.discard(day)
+        with self._lock:
+            if len(self._models) >= MODELS_KEPT:
+                self._models.pop(next(iter(self._models)))
+            self._models[day] = model
+        return model
+
+
+RETRY = {"Retry-After": "60"}
 
 
 def _models(request: Request) -> ModelCache:
-    state = request.app.state
-    if not hasattr(state, "risk_models"):
-        state.risk_models = ModelCache()
-    return state.risk_models
+    return server_part(request.app, "risk_models", ModelCache)
 
 
 @router.get("/value", summary="Customer value: CLV − (CAC + CMC), by channel, advisor or segment")
@@ -73,17 +89,13 @@ def value(
     return value_report(backend, as_of=as_of, rules=rules, by=by, channel=channel).to_dict()
 
 
-def _scoped(listing: ReassuranceList, user: User, cursor: Cursor) -> ReassuranceList:
-    """The list cut to the user's clients: an advisor's own, a branch manager's branch."""
-    if user.role is Role.advisor:
-        keep = {user.advisor_id}
-    elif user.role is Role.branch_manager:
-        rows = cursor.execute("SELECT advisor_id FROM advisors WHERE branch_id = ?", [user.branch_id]).fetchall()
-        keep = {r[0] for r in rows}
-    else:
-        return listing
-    holdings = [h for h in listing.holdings if h.advisor_id in keep]
-    return ReassuranceList(listing.as_of, holdings, listing.model, listing.holdings_scored)
+def _clients_in_scope(cursor: Cursor, user: User) -> frozenset[str] | None:
+    """The clients whose holdings the user may see on the list; None for every client."""
+    scope, params = client_filter(user)
+    if not params:
+        return None
+    rows = cursor.execute(f"SELECT customer_id FROM customers c WHERE {scope}", params).fetchall()
+    return frozenset(customer for (customer,) in rows)
 
 
 @router.get("/reassurance", summary="Fund holders to reassure (安抚) first, ranked by redemption risk, with reasons")
@@ -101,11 +113,8 @@ def reassurance(
         raise HTTPException(403, "advisors get the latest day's list; as_of is for analysts and branch managers")
     backend = ibis.duckdb.from_connection(cursor)
     day = as_of or data_range(backend)[1]
-    advisor = user.advisor_id if user.role is Role.advisor else None
     model = _models(request).get(backend, day)
-    scope_top = None if user.role is Role.branch_manager else top
-    listing = _scoped(reassurance_list(backend, day, top=scope_top, advisor=advisor, model=model), user, cursor)
-    listing = ReassuranceList(listing.as_of, listing.holdings[:top], listing.model, listing.holdings_scored)
+    listing = reassurance_list(backend, day, top=top, model=model, within=_clients_in_scope(cursor, user))
     clients = dict.fromkeys(h.customer_id for h in listing.holdings)
     reads = [PersonalDataRead(c, ("name",), ("name",)) for c in clients]
     record_reads(cursor, user, reads, "reassurance", request_source(request))

@@ -110,8 +110,10 @@ def reassurance_list(
     top: int | None = 200,
     advisor: str | None = None,
     model: RiskModel | None = None,
+    within: frozenset[str] | None = None,
 ) -> ReassuranceList:
-    """Holdings at the close of ``as_of`` ranked by redemption risk (the ``top`` riskiest, optionally one advisor's)."""
+    """Holdings at the close of ``as_of`` ranked by redemption risk (the ``top`` riskiest, optionally one advisor's,
+    or only those of the clients ``within``: a user's scope)."""
     if advisor is not None:
         known = backend.to_pyarrow(backend.table("advisors").advisor_id).to_pylist()
         if advisor not in known:
@@ -121,6 +123,8 @@ def reassurance_list(
     features = backend.to_pyarrow(holding_features(backend, as_of))
     if advisor is not None:
         features = features.filter(pa.compute.equal(features["advisor_id"], advisor))
+    if within is not None:
+        features = features.filter(pa.compute.is_in(features["customer_id"], pa.array(sorted(within), pa.string())))
     if features.num_rows == 0:
         raise FundReportError(
             f"no fund holdings at the close of {as_of}" + (f" for advisor {advisor}" if advisor else "")

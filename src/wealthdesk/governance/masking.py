@@ -60,10 +60,12 @@ def mask_free_text(text: str, names: Iterable[str | None] = ()) -> str:
 
 
 # Phone and ID numbers inside text a caller sent (a request path, an error message, a reason): a mainland mobile
-# number (11 digits from 13…19, optionally after 86) or an ID number (18 characters, the last may be X; or the old
-# 15 digits), standing alone. Client, account and advisor numbers (12 digits here) do not match, so logs and
-# error messages stay useful.
-_PERSONAL_NUMBER = re.compile(r"(?<!\d)(?:(?:86)?1[3-9]\d{9}|\d{17}[\dXx]|\d{15})(?![\dXx])")
+# number (11 digits from 13…19, optionally after 86, written whole or as 3-4-4 with spaces or dashes) or an ID
+# number (18 characters, the last may be X; or the old 15 digits), standing alone. Client, account and advisor
+# numbers (12 digits here) do not match, so logs and error messages stay useful.
+_PERSONAL_NUMBER = re.compile(
+    r"(?<![0-9０-９])(?:(?:86)?1[3-9][0-9](?:[\s\-]?[0-9]{4}){2}|[0-9]{17}[0-9Xx]|[0-9]{15})(?![0-9０-９Xx])"
+)
 
 
 def mask_personal_numbers(text: str) -> str:
@@ -71,6 +73,9 @@ def mask_personal_numbers(text: str) -> str:
 
     def masked(match: re.Match[str]) -> str:
         value = match.group(0)
-        return mask_id_number(value) if len(value) >= 15 and not value.startswith("86") else mask_phone(value)
+        digits = [i for i, ch in enumerate(value) if ch not in " -"]
+        head = 6 if len(digits) >= 15 and not value.startswith("86") else 3
+        hidden = set(digits[head:-4])
+        return "".join("*" if i in hidden else ch for i, ch in enumerate(value))
 
     return _PERSONAL_NUMBER.sub(masked, text)

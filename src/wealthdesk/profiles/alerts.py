@@ -43,13 +43,13 @@ def risk_alerts(
     """Alerts on ``as_of`` (the profiles' date), most serious first."""
     alerts = _suitability_alerts(con, customer_id, book, as_of, rules)
     alerts += _drawdown_alerts(con, book, as_of, rules)
-    invested = [h for h in book.holdings if h.asset_type != "cash"]
+    invested = [h for h in book.holdings if h.asset_type != "cash"]  # P&L and concentration are about these
     for h in invested:
         name = h.name or h.code
         if h.pnl_pct is not None and h.pnl_pct <= -rules.loss:
             alerts.append(Alert("medium", "loss", f"{name} 浮亏 {-h.pnl_pct:.0%}（{h.pnl:,.0f} 元）", h.code))
         share = h.value / book.value if book.value > 0 else 0.0
-        if len(invested) > 1 and share >= rules.concentration:
+        if share >= rules.concentration and h.fund_type != "money":  # a money fund is where cash waits, not a bet
             alerts.append(Alert("medium", "concentration", f"{name} 占持仓 {share:.0%}，集中度高", h.code))
     return sorted(alerts, key=lambda a: a.level != "high")
 

@@ -26,6 +26,16 @@ import ibis
 
 from wealthdesk.governance.metrics.catalogue import HIGH_VALUE_AUM
 
+STAGE_LABELS_ZH = {  # what advisors and analysts read on the pages
+    "prospect": "潜在客户",
+    "opened": "已开户未入金",
+    "funded": "已入金",
+    "active": "活跃",
+    "high_value": "高净值",
+    "dormant": "休眠",
+    "lost": "流失",
+}
+
 
 @dataclass(frozen=True)
 class LifecycleRules:

@@ -34,8 +34,9 @@ def suggested_topics(
     """At most five topics: the client's own recent interests first, then what needs reassurance or upkeep."""
     topics = []
     for tag in chat_tags:  # newest mention first
-        days = (as_of - tag["last_seen"].date()).days
-        if 0 <= days <= RECENT_INTEREST_DAYS:
+        # the live path dates mentions after the profiles' as_of: those were said since, i.e. today
+        days = max(0, (as_of - tag["last_seen"].date()).days)
+        if days <= RECENT_INTEREST_DAYS:
             subject = tag["label"].removeprefix("关注")
             topics.append(Topic(f"聊聊{subject}", f"客户 {days} 天前在聊天中提到（共 {tag['mentions']} 次）"))
     for alert in alerts:

@@ -18,18 +18,10 @@ from ibis.common.exceptions import TableNotFound
 
 from wealthdesk.errors import WealthdeskError
 from wealthdesk.profiles.columns import LIFECYCLE_STAGES
+from wealthdesk.profiles.lifecycle import STAGE_LABELS_ZH as STAGES_ZH
 from wealthdesk.web.charts import ACCENT, DOWN, MUTED, SERIES, UP, WARN, bar, figure_json
 from wealthdesk.web.panels import Panel, Table, count, percent
 
-STAGES_ZH = {
-    "prospect": "潜在客户",
-    "opened": "已开户未入金",
-    "funded": "已入金",
-    "active": "活跃",
-    "high_value": "高净值",
-    "dormant": "休眠",
-    "lost": "流失",
-}
 STAGE_COLOURS = {
     "prospect": MUTED,
     "opened": SERIES[5],

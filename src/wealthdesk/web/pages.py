@@ -16,9 +16,9 @@ STATIC_DIR = Path(__file__).parent / "static"
 STYLESHEET = (STATIC_DIR / "wealthdesk.css").read_text(encoding="utf-8")  # inlined where one request must do
 
 
-def yuan(amount: float | None) -> str:
+def amount(value: float | None) -> str:
     """12345.6 → 12,345.60 (a sidebar shows exact amounts: the advisor may quote them to the client)."""
-    return "—" if amount is None else f"{amount:,.2f}".replace("-", "−")
+    return "—" if value is None else f"{value:,.2f}".replace("-", "−")
 
 
 def signed_pct(value: float | None) -> str:
@@ -33,7 +33,7 @@ def tone(value: float | None) -> str:
     return "up" if value > 0 else "down"
 
 
-TEMPLATES.env.filters.update(yuan=yuan, signed_pct=signed_pct, tone=tone)
+TEMPLATES.env.filters.update(amount=amount, signed_pct=signed_pct, tone=tone)
 
 
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:

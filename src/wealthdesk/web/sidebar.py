@@ -13,20 +13,12 @@ from fastapi.responses import HTMLResponse
 
 from wealthdesk.api.client_access import serve_client
 from wealthdesk.api.deps import CurrentUser, Cursor
+from wealthdesk.profiles.lifecycle import STAGE_LABELS_ZH
 from wealthdesk.profiles.sidebar import sidebar_card
 from wealthdesk.web.pages import STYLESHEET, render
 
 router = APIRouter(include_in_schema=False)
 
-STAGE_LABELS = {
-    "prospect": "潜在客户",
-    "opened": "已开户",
-    "funded": "已入金",
-    "active": "活跃",
-    "high_value": "高价值",
-    "dormant": "沉睡",
-    "lost": "流失",
-}
 RISK_LABELS = {"C1": "保守型", "C2": "谨慎型", "C3": "稳健型", "C4": "积极型", "C5": "激进型"}
 GENDER_LABELS = {"M": "男", "F": "女"}
 
@@ -40,7 +32,7 @@ async def sidebar_page(request: Request, cursor: Cursor, user: CurrentUser, cust
         card=card,
         user=user,
         stylesheet=STYLESHEET,
-        stage=STAGE_LABELS.get(card["profile"]["lifecycle_stage"], card["profile"]["lifecycle_stage"]),
+        stage=STAGE_LABELS_ZH.get(card["profile"]["lifecycle_stage"], card["profile"]["lifecycle_stage"]),
         risk_label=RISK_LABELS.get(card["profile"]["risk_level"] or "", "未测评"),
         gender=GENDER_LABELS.get(card["identity"]["gender"] or "", ""),
     )

@@ -15,6 +15,7 @@ from typing import Any
 import duckdb
 
 from wealthdesk.errors import QualityError
+from wealthdesk.governance.masking import mask_personal_numbers
 from wealthdesk.governance.quality.freshness import DEFAULT_POLICY, FreshnessPolicy, reference_date
 from wealthdesk.governance.quality.report import QualityReport, QuarantineSummary, RuleResult, TableResult
 from wealthdesk.governance.quality.rules import (
@@ -186,7 +187,11 @@ def _quarantine(con: duckdb.DuckDBPyConnection) -> tuple[QuarantineSummary, ...]
         ).fetchall()
     except duckdb.CatalogException:
         return ()
+    # a reason quotes the bad value, which may be a phone or ID number put into another column: masked here,
+    # the one place reports read reasons from
     return tuple(
-        QuarantineSummary(table, int(total), tuple((item["reason"], int(item["n"])) for item in top))
+        QuarantineSummary(
+            table, int(total), tuple((mask_personal_numbers(item["reason"]), int(item["n"])) for item in top)
+        )
         for table, total, top in rows
     )
