@@ -48,23 +48,23 @@ def _cells(html: str, section: str) -> str:
 
 
 def test_the_sidebar_shows_holdings_with_pnl_as_in_the_store(site: Site) -> None:
+    # the store's latest snapshot on or before the profiles' date, and a client holding a stock on it
+    snapshot = site.con.execute(
+        "SELECT max(snapshot_date) FROM holdings WHERE snapshot_date <= (SELECT max(as_of) FROM profiles)"
+    ).fetchone()[0]
     client = _client_with(
         site,
-        "customer_id IN (SELECT customer_id FROM accounts JOIN holdings USING (account_id) WHERE asset_type='stock')",
+        f"""customer_id IN (SELECT customer_id FROM accounts JOIN holdings USING (account_id)
+                           WHERE asset_type = 'stock' AND snapshot_date = DATE '{snapshot}')""",
     )
     page = site.get(Role.advisor, f"/sidebar/{client}")
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
-    snapshot, value, cost = site.con.execute(
-        """WITH mine AS (SELECT h.* FROM holdings h JOIN accounts a USING (account_id) WHERE a.customer_id = ?)
-           SELECT snapshot_date, sum(market_value)::DOUBLE, sum(cost_amount) FILTER (asset_type <> 'cash')::DOUBLE
-           FROM mine WHERE snapshot_date = (SELECT max(snapshot_date) FROM mine) GROUP BY 1""",
-        [client],
-    ).fetchone()
-    invested = site.con.execute(
-        """WITH mine AS (SELECT h.* FROM holdings h JOIN accounts a USING (account_id) WHERE a.customer_id = ?)
-           SELECT sum(market_value)::DOUBLE FROM mine WHERE snapshot_date = ? AND asset_type <> 'cash'""",
+    value, cost, invested = site.con.execute(
+        """SELECT sum(market_value)::DOUBLE, sum(cost_amount) FILTER (asset_type <> 'cash')::DOUBLE,
+                  sum(market_value) FILTER (asset_type <> 'cash')::DOUBLE
+           FROM holdings h JOIN accounts a USING (account_id) WHERE a.customer_id = ? AND snapshot_date = ?""",
         [client, snapshot],
-    ).fetchone()[0]
+    ).fetchone()
     holdings = _cells(page.text, "holdings")
     assert f"截至 {snapshot}" in holdings
     total, pnl = re.search(r'<th>合计</th><th class="num">(.*?)</th><th class="num[^"]*">(.*?)</th>', holdings).groups()
@@ -77,6 +77,28 @@ def test_the_sidebar_shows_holdings_with_pnl_as_in_the_store(site: Site) -> None
         [client, snapshot],
     ).fetchone()[0]
     assert stock in holdings
+
+
+def test_a_client_who_sold_everything_holds_nothing_now(site: Site) -> None:
+    snapshot = site.con.execute(
+        "SELECT max(snapshot_date) FROM holdings WHERE snapshot_date <= (SELECT max(as_of) FROM profiles)"
+    ).fetchone()[0]
+    gone = site.con.execute(  # the highest-numbered such client: the other tests here pick the lowest
+        """SELECT max(a.customer_id) FROM accounts a JOIN holdings h USING (account_id) JOIN customers c
+           USING (customer_id) WHERE c.advisor_id = ? AND h.snapshot_date = ? AND h.asset_type <> 'cash'""",
+        [site.world.advisor_id, snapshot],
+    ).fetchone()[0]
+    before = site.get(Role.advisor, f"/api/v1/clients/{gone}/card").json()["portfolio"]
+    assert before["holdings"] and before["as_of"] == snapshot.isoformat()
+    # the newest export no longer lists the client: they sold everything since the snapshot before
+    site.con.execute(
+        "DELETE FROM holdings WHERE snapshot_date = ? AND account_id IN (SELECT account_id FROM accounts "
+        "WHERE customer_id = ?)",
+        [snapshot, gone],
+    )
+    after = site.get(Role.advisor, f"/api/v1/clients/{gone}/card").json()
+    assert after["portfolio"]["holdings"] == [] and after["portfolio"]["as_of"] == snapshot.isoformat()
+    assert not [a for a in after["alerts"] if a["kind"] in ("loss", "concentration", "suitability")]
 
 
 def test_the_sidebar_shows_the_latest_trades_newest_first(site: Site) -> None:

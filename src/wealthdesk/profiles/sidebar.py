@@ -27,7 +27,7 @@ def sidebar_card(
     ``scope``) like ``client_view``, before anything else is read."""
     view = client_view(con, customer_id, reveal_name=reveal_name, scope=scope)
     as_of = view["profile"]["as_of"]
-    book = portfolio(con, customer_id)
+    book = portfolio(con, customer_id, as_of)
     alerts = risk_alerts(con, customer_id, book, as_of)
     advisor = con.execute("SELECT name FROM advisors WHERE advisor_id = ?", [view["profile"]["advisor_id"]]).fetchone()
     return {
