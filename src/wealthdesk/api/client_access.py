@@ -85,7 +85,8 @@ def find_clients(
     name would let them confirm a name character by character."""
     scope, params = client_filter(user)
     text = _like_literal(q)
-    if sees_full_name(user):
+    full = sees_full_name(user)
+    if full:
         where = f"{scope} AND (c.customer_id LIKE ? || '%' ESCAPE '\\' OR c.name LIKE '%' || ? || '%' ESCAPE '\\')"
         params = [*params, text, text]
     else:
@@ -97,7 +98,6 @@ def find_clients(
             ORDER BY c.customer_id LIMIT ? OFFSET ?""",
         [*params, limit, offset],
     ).fetchall()
-    full = sees_full_name(user)
     items = [
         {"customer_id": cid, "name": name if full else mask_name(name), "city": city, "branch_id": b, "advisor_id": a}
         for cid, name, city, b, a in rows

@@ -21,15 +21,15 @@ from typing import Any
 import ibis
 
 from wealthdesk.funds.window import FundReportError
+from wealthdesk.profiles.build import latest_snapshot as profiles_snapshot
 
 FUND_TRADES = ("fund_subscribe", "fund_redeem")
 EMPTY = 1e-6  # units below this count as nothing held (rounding of full redemptions)
 
 
 def latest_snapshot(backend: Any, day: date) -> date:
-    """The latest holdings snapshot on or before ``day``."""
-    h = backend.table("holdings")
-    snapshot = backend.to_pyarrow(h.filter(h.snapshot_date <= day).snapshot_date.max()).as_py()
+    """The latest holdings snapshot on or before ``day`` (the profiles' rule); refused when there is none."""
+    snapshot = profiles_snapshot(backend, day)
     if snapshot is None:
         raise FundReportError(f"no holdings snapshot on or before {day}: positions cannot be known then")
     return snapshot

@@ -85,11 +85,11 @@ def snapshot_on(con: duckdb.DuckDBPyConnection, as_of: date) -> date | None:
     return con.execute("SELECT max(snapshot_date) FROM holdings WHERE snapshot_date <= ?", [as_of]).fetchone()[0]
 
 
-def portfolio(con: duckdb.DuckDBPyConnection, customer_id: str, as_of: date) -> Portfolio:
-    """The client's positions on the store's latest snapshot on or before ``as_of`` (the profiles' date), largest
-    first, cash last. A client with no rows on it holds nothing now, whatever an older snapshot said."""
+def portfolio(con: duckdb.DuckDBPyConnection, accounts: list[str], as_of: date) -> Portfolio:
+    """The positions in a client's ``accounts`` (:func:`accounts_of`) on the store's latest snapshot on or before
+    ``as_of`` (the profiles' date), largest first, cash last. A client with no rows on it holds nothing now,
+    whatever an older snapshot said."""
     snapshot = snapshot_on(con, as_of)
-    accounts = accounts_of(con, customer_id)
     if snapshot is None or not accounts:
         return Portfolio(snapshot, [])
     rows = con.execute(
@@ -125,9 +125,8 @@ class Trade:
     fee: float
 
 
-def recent_trades(con: duckdb.DuckDBPyConnection, customer_id: str, limit: int = RECENT_TRADES) -> list[Trade]:
-    """The client's latest trades across all their accounts, newest first."""
-    accounts = accounts_of(con, customer_id)
+def recent_trades(con: duckdb.DuckDBPyConnection, accounts: list[str], limit: int = RECENT_TRADES) -> list[Trade]:
+    """The latest trades across a client's ``accounts`` (:func:`accounts_of`), newest first."""
     if not accounts:
         return []
     rows = con.execute(

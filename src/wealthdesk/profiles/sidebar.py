@@ -11,7 +11,7 @@ from typing import Any
 import duckdb
 
 from wealthdesk.profiles.alerts import risk_alerts
-from wealthdesk.profiles.portfolio import portfolio, recent_trades
+from wealthdesk.profiles.portfolio import accounts_of, portfolio, recent_trades
 from wealthdesk.profiles.topics import suggested_topics
 from wealthdesk.profiles.view import client_view
 
@@ -27,14 +27,15 @@ def sidebar_card(
     ``scope``) like ``client_view``, before anything else is read."""
     view = client_view(con, customer_id, reveal_name=reveal_name, scope=scope)
     as_of = view["profile"]["as_of"]
-    book = portfolio(con, customer_id, as_of)
+    accounts = accounts_of(con, customer_id)  # looked up once for the holdings and the trades
+    book = portfolio(con, accounts, as_of)
     alerts = risk_alerts(con, customer_id, book, as_of)
     advisor = con.execute("SELECT name FROM advisors WHERE advisor_id = ?", [view["profile"]["advisor_id"]]).fetchone()
     return {
         **view,
         "advisor_name": advisor[0] if advisor else None,
         "portfolio": book.to_dict(),
-        "trades": [vars(t) for t in recent_trades(con, customer_id)],
+        "trades": [vars(t) for t in recent_trades(con, accounts)],
         "alerts": [a.to_dict() for a in alerts],
         "topics": [t.to_dict() for t in suggested_topics(view["profile"], view["chat_tags"], alerts, as_of)],
     }
