@@ -7,10 +7,18 @@ one read-write connection, a cursor per request. CLI commands that open the
 same file fail with DuckDB's lock error until the server stops; batch jobs
 run either before the server starts or, as later endpoints allow, through
 the API.
+
+Because no other process changes the store while the server runs, the
+server keeps every client's 360 view in memory (:mod:`wealthdesk.api.view_cache`,
+loaded in the background at start-up, forgotten per client by the live
+intake), and its audit rows go to a journal beside the store that is drained
+into ``wd_audit`` every second, at start-up and at shutdown
+(:class:`wealthdesk.access.audit.AuditWriter`).
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -18,11 +26,12 @@ from typing import Any
 from fastapi import FastAPI
 
 from wealthdesk import __version__
-from wealthdesk.access.audit import ensure_audit_table
+from wealthdesk.access.audit import AuditWriter, ensure_audit_table, journal_folder
 from wealthdesk.access.users import ensure_access_tables
 from wealthdesk.api import analytics, audit, client_card, clients, intake, reports, segments
 from wealthdesk.api.deps import CurrentUser
 from wealthdesk.api.problems import PROBLEM_RESPONSES, install_problem_handlers
+from wealthdesk.api.view_cache import ClientViewCache
 from wealthdesk.config import Settings
 from wealthdesk.store import connect
 from wealthdesk.store.duckdb_store import ensure_serving_indexes
@@ -35,15 +44,26 @@ def create_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         con = connect(settings)
-        ensure_access_tables(con)
-        ensure_audit_table(con)
-        ensure_serving_indexes(con)  # point lookups of one client; `wealthdesk run` drops those of derived tables
-        app.state.con = con
-        app.state.settings = settings
         try:
+            ensure_access_tables(con)
+            ensure_audit_table(con)
+            ensure_serving_indexes(con)  # point lookups of one client; `wealthdesk run` drops those of derived tables
+            app.state.con = con
+            app.state.settings = settings
+            app.state.audit_writer = AuditWriter(con, journal_folder(settings.store))
+            with contextlib.suppress(Exception):  # logged; the journal stays and the drain thread retries
+                app.state.audit_writer.drain()  # what a server that stopped without draining left in the journal
+            app.state.view_cache = ClientViewCache.open(con)
+            app.state.view_cache.start_loading(con)
             yield
         finally:
-            con.close()
+            try:
+                if getattr(app.state, "view_cache", None) is not None:
+                    app.state.view_cache.stop_loading()
+                if getattr(app.state, "audit_writer", None) is not None:
+                    app.state.audit_writer.close()  # what is in the journal goes into wd_audit
+            finally:
+                con.close()
 
     app = FastAPI(
         title="wealthdesk API",
@@ -71,6 +91,12 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(sidebar.router)
     app.include_router(home.router)
     app.include_router(dashboards.router)
+
+    @app.get("/health", tags=["server"], summary="Whether the server is up, and whether its client views are loaded")
+    def health() -> dict[str, str]:
+        """For a load balancer or a deployment check: no token needed, nothing about any client. Until the views
+        are ``ready`` the 360 view is built from the store for each client first opened (slower, just as right)."""
+        return {"status": "ok", "client_views": app.state.view_cache.state}
 
     @app.get("/api/v1/me", tags=["users"], summary="The user the token belongs to")
     def me(user: CurrentUser) -> dict[str, Any]:

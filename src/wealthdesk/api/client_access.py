@@ -10,15 +10,16 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 import duckdb
-from fastapi import HTTPException, Request
+from fastapi import FastAPI, HTTPException, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 from wealthdesk.access.audit import PersonalDataRead, record_reads
-from wealthdesk.access.scope import client_filter, sees_full_name
+from wealthdesk.access.scope import client_filter, may_see, sees_full_name
 from wealthdesk.access.users import User
-from wealthdesk.api.deps import audit_writer
+from wealthdesk.api.deps import audit_writer, view_cache
+from wealthdesk.api.view_cache import ClientViewCache, EncodedView
 from wealthdesk.governance.masking import mask_name
-from wealthdesk.profiles.view import ClientNotFound, ClientOutOfScope
+from wealthdesk.profiles.view import ClientNotFound, ClientOutOfScope, client_record
 from wealthdesk.schema import TABLES_BY_NAME
 
 PII_FIELDS = tuple(c.name for c in TABLES_BY_NAME["customers"].pii_columns)
@@ -65,9 +66,47 @@ async def serve_client(
         raise HTTPException(404, NOT_FOUND.format(customer_id=customer_id)) from None
     except ClientNotFound as exc:
         raise HTTPException(404, str(exc)) from None
+    await _audit_read(request, user, customer_id, action, fields)
+    return result
+
+
+async def serve_client_view(request: Request, user: User, customer_id: str) -> Response:
+    """The 360 view of a client in scope, from the server's resident views (:mod:`wealthdesk.api.view_cache`),
+    audited as ``view``; else 404. The same answer as ``serve_client`` with ``client_view`` gives, already
+    encoded: no store read and no thread-pool hop once the client's view is loaded.
+
+    A client the user may not see is looked up in the store like one that is not in memory, and refused by the
+    same statement that refuses an unknown client: answered from memory, the refusal would be faster than for a
+    client that does not exist, and its time would tell an advisor which client numbers are real."""
+    cache = view_cache(request.app)
+    view = cache.get(customer_id)
+    if view is None or not may_see(user, view.advisor_id, view.branch_id):
+        view = await run_in_threadpool(_build_view, request.app, cache, user, customer_id)
+    await _audit_read(request, user, customer_id, "view", PII_FIELDS)
+    return Response(cache.body(view, sees_full_name(user)), media_type="application/json")
+
+
+def _build_view(app: FastAPI, cache: ClientViewCache, user: User, customer_id: str) -> EncodedView:
+    """A client's view built from the store and kept; 404 for a client the user may not see or without a view."""
+    generation = cache.generation
+    cursor = app.state.con.cursor()
+    try:
+        record = client_record(cursor, customer_id, lambda advisor, branch: may_see(user, advisor, branch))
+    except ClientOutOfScope:
+        raise HTTPException(404, NOT_FOUND.format(customer_id=customer_id)) from None
+    except ClientNotFound as exc:  # in scope, but not profiled yet
+        raise HTTPException(404, str(exc)) from None
+    finally:
+        cursor.close()
+    view = cache.encode(record)
+    cache.keep(customer_id, view, generation)
+    return view
+
+
+async def _audit_read(request: Request, user: User, customer_id: str, action: str, fields: tuple[str, ...]) -> None:
+    """The audit row of one client's read, committed before the response leaves."""
     read = PersonalDataRead(customer_id, fields, masked_fields(user, fields))
     await audit_writer(request.app).record(user, [read], action, request_source(request))
-    return result
 
 
 def _like_literal(text: str) -> str:

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 
-from wealthdesk.api.client_access import find_clients, serve_client
-from wealthdesk.api.deps import CurrentUser, Cursor
-from wealthdesk.profiles.view import client_view
+from wealthdesk.api.client_access import find_clients, serve_client_view
+from wealthdesk.api.deps import BEARER_SECURITY, CurrentUser, Cursor, request_user
 
 router = APIRouter(prefix="/api/v1/clients", tags=["clients"])
 
@@ -27,7 +26,9 @@ def search_clients(
     return {"items": items, "total": total, "limit": limit, "offset": offset}
 
 
-@router.get("/{customer_id}", summary="A client's 360 view")
-async def get_client(request: Request, cursor: Cursor, user: CurrentUser, customer_id: str) -> dict[str, Any]:
+@router.get(
+    "/{customer_id}", summary="A client's 360 view", response_model=dict[str, Any], openapi_extra=BEARER_SECURITY
+)
+async def get_client(request: Request, customer_id: str) -> Response:
     """Profile, identity (masked by role), tags and chat interests with their evidence."""
-    return await serve_client(request, cursor, user, customer_id, "view", client_view)
+    return await serve_client_view(request, await request_user(request), customer_id)

@@ -8,8 +8,8 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, Depends, Request
 
 from wealthdesk.access.users import Role, User
-from wealthdesk.api.deps import require, server_part
-from wealthdesk.pipeline.live import LiveUpdater
+from wealthdesk.api.deps import require, server_part, view_cache
+from wealthdesk.pipeline.live import LiveError, LiveUpdater
 
 router = APIRouter(prefix="/api/v1/intake", tags=["intake"])
 FEEDERS = (Role.operations, Role.admin)
@@ -29,5 +29,13 @@ def feed(
     records: Annotated[list[dict[str, Any]], Body(min_length=1, max_length=10_000)],
 ) -> dict[str, Any]:
     """Loads the records (or quarantines them), then updates those clients' chat tags and activity."""
-    with _lock:  # one feed at a time: the updater's temporary tables are shared
-        return _updater(request).feed(table, records).to_dict()
+    try:
+        with _lock:  # one feed at a time: the updater's temporary tables are shared
+            report = _updater(request).feed(table, records)
+    except LiveError:  # refused before anything was written
+        raise
+    except BaseException:  # the records may be in, their clients' updates not: which views changed is not known
+        view_cache(request.app).reload(request.app.state.con)
+        raise
+    view_cache(request.app).forget(report.customers)  # committed: their resident views are out of date
+    return report.to_dict()
