@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_STORE = Path("wealthdesk.duckdb")
@@ -24,6 +24,19 @@ class Settings(BaseSettings):
     memory_limit: str | None = Field(None, description="DuckDB memory limit, e.g. '8GB'; default: DuckDB's own.")
     secure_cookies: bool = Field(
         False, description="Mark the pages' session cookie Secure: set it when the server is reached over HTTPS."
+    )
+    wecom_token: SecretStr | None = Field(None, description="WeCom callback Token (接收消息服务器配置的 Token).")
+    wecom_aes_key: SecretStr | None = Field(
+        None, description="WeCom callback EncodingAESKey: 43 characters, the AES-256 key of every callback."
+    )
+    wecom_corp_id: str | None = Field(
+        None, description="The corporation's CorpID: every callback must carry it as its receive id."
+    )
+    wecom_max_skew_s: int = Field(
+        300,
+        ge=0,
+        description="Callbacks whose timestamp is further than this many seconds from the server's clock are refused "
+        "as stale; 0 turns the window off (for replaying recorded traffic).",
     )
 
 

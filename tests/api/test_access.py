@@ -87,8 +87,9 @@ MATRIX: dict[str, dict[Role, int]] = {
     "/dashboards/metrics": {**dict.fromkeys(Role, 200), Role.advisor: 403},
     "/dashboards/quality": {**dict.fromkeys(Role, 200), Role.advisor: 403},
 }
-# open to anyone: signing in and out, the stylesheet and chart library the pages load, and the health check
-PUBLIC = ("/login", "/logout", "/assets/{name}", "/openapi.json", "/health")
+# open to anyone: signing in and out, the stylesheet and chart library the pages load, the health check, and WeCom's
+# callback URL (authenticated by WeCom's signature instead: tests/wecom/test_callback.py)
+PUBLIC = ("/login", "/logout", "/assets/{name}", "/openapi.json", "/health", "/wecom/callback")
 POSTS: dict[str, dict[Role, int]] = {
     "/api/v1/segments": {**dict.fromkeys(Role, 403), Role.analyst: 201, Role.operations: 201, Role.admin: 201},
     "/api/v1/intake/app_events": {**dict.fromkeys(Role, 403), Role.operations: 200, Role.admin: 200},

@@ -35,6 +35,7 @@ from wealthdesk.api.app import create_app
 from wealthdesk.api.problems import PROBLEM_JSON
 from wealthdesk.config import load_settings
 from wealthdesk.testing import StaffWorld
+from wealthdesk.wecom.sample import AES_KEY, CORP_ID, TOKEN
 
 BASE_URL = "http://testserver"
 # the schema only: building the app opens no store (that happens at start-up, on the fixture's copy)
@@ -83,7 +84,8 @@ def errors_are_problem_documents(ctx: CheckContext, response: Response, case: Ca
 def fuzzed(staff: StaffWorld, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[FastAPI, StaffWorld]]:
     """The app on its own copy of the staff store; schemathesis starts it on the first request, we stop it."""
     mine = staff.copy_to(tmp_path_factory.mktemp("fuzz"))
-    app = create_app(load_settings(store=mine.store))
+    wecom = {"wecom_token": TOKEN, "wecom_aes_key": AES_KEY, "wecom_corp_id": CORP_ID}  # the callback URL is live
+    app = create_app(load_settings(store=mine.store, **wecom))
     try:
         yield app, mine
     finally:

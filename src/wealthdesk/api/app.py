@@ -28,7 +28,7 @@ from fastapi import FastAPI
 from wealthdesk import __version__
 from wealthdesk.access.audit import AuditWriter, ensure_audit_table, journal_folder
 from wealthdesk.access.users import ensure_access_tables
-from wealthdesk.api import analytics, audit, client_card, clients, intake, reports, segments
+from wealthdesk.api import analytics, audit, client_card, clients, intake, reports, segments, wecom_callback
 from wealthdesk.api.deps import CurrentUser
 from wealthdesk.api.problems import PROBLEM_RESPONSES, install_problem_handlers
 from wealthdesk.api.view_cache import ClientViewCache
@@ -36,6 +36,8 @@ from wealthdesk.config import Settings
 from wealthdesk.store import connect
 from wealthdesk.store.duckdb_store import ensure_serving_indexes
 from wealthdesk.web import assets, dashboards, home, login, sidebar
+from wealthdesk.wecom.callbacks import ensure_callbacks_table
+from wealthdesk.wecom.contacts import ensure_contact_events_table
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -47,6 +49,8 @@ def create_app(settings: Settings) -> FastAPI:
         try:
             ensure_access_tables(con)
             ensure_audit_table(con)
+            ensure_callbacks_table(con)
+            ensure_contact_events_table(con)
             ensure_serving_indexes(con)  # point lookups of one client; `wealthdesk run` drops those of derived tables
             app.state.con = con
             app.state.settings = settings
@@ -86,6 +90,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(analytics.router)
     app.include_router(reports.router)
     app.include_router(intake.router)
+    app.include_router(wecom_callback.router)
     app.include_router(login.router)
     app.include_router(assets.router)
     app.include_router(sidebar.router)

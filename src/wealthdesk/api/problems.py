@@ -16,6 +16,8 @@ from wealthdesk.web.pages import render
 
 PROBLEM_JSON = "application/problem+json"
 TITLES = {400: "Bad request", 401: "Unauthorized", 403: "Forbidden", 404: "Not found", 422: "Invalid request"}
+MORE_TITLES = {409: "Conflict", 413: "Content too large", 503: "Service unavailable"}  # documented where they occur
+ALL_TITLES = {**TITLES, **MORE_TITLES}
 
 
 class Problem(BaseModel):
@@ -28,31 +30,40 @@ class Problem(BaseModel):
     errors: list[dict[str, str]] | None = Field(None, description="For 422: each invalid parameter and its problem.")
 
 
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The OpenAPI ``responses`` entries of these error statuses, each a problem document."""
+    schema = Problem.model_json_schema()
+    return {s: {"description": ALL_TITLES[s], "content": {PROBLEM_JSON: {"schema": schema}}} for s in statuses}
+
+
 # documented on every operation, so the OpenAPI schema says what errors look like
-PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
-    status: {"description": title, "content": {PROBLEM_JSON: {"schema": Problem.model_json_schema()}}}
-    for status, title in TITLES.items()
-}
+PROBLEM_RESPONSES = problem_responses(*TITLES)
 
 
 def problem(status: int, detail: str, **extra: Any) -> JSONResponse:
     """A problem document; a phone or ID number the caller sent is never repeated back in the clear."""
     detail = mask_personal_numbers(detail)
-    body = {"type": "about:blank", "title": TITLES.get(status, "Error"), "status": status, "detail": detail, **extra}
+    body = {
+        "type": "about:blank",
+        "title": ALL_TITLES.get(status, "Error"),
+        "status": status,
+        "detail": detail,
+        **extra,
+    }
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
 def is_page(request: Request) -> bool:
     """A request for a page (not the API): its errors are shown as a page a person can read."""
-    return not request.url.path.startswith(("/api/", "/assets/", "/docs", "/openapi", "/health"))
+    return not request.url.path.startswith(("/api/", "/assets/", "/docs", "/openapi", "/health", "/wecom/"))
 
 
 def answer(request: Request, status: int, detail: str, **extra: Any) -> Response:
     """The error as a problem document, or as an error page for a page request."""
     if not is_page(request):
         return problem(status, detail, **extra)
-    title = TITLES.get(status, "Error")
+    title = ALL_TITLES.get(status, "Error")
     detail = mask_personal_numbers(detail)
     return render(request, "error.html", status, status=status, title=title, detail=detail, next=request.url.path)
 

@@ -1,0 +1,109 @@
+"""Contact events (``change_external_contact``): the advisor ↔ client relationship and its history.
+
+WeCom tells us when an advisor adds a client as an external contact (with
+the ``State`` of the channel QR code, 渠道活码, that brought them), edits
+them, deletes them (``Source`` says whether a transfer did), when the client
+deletes the advisor, and when a transfer of the client to another advisor
+fails (``FailReason``). Every such event is appended to
+``wecom_contact_events``, one row per callback, so the history is whole and a
+retried callback adds nothing. The current state of each relationship is kept
+in ``wecom_contacts``, the table ingest loads and the profiles read:
+
+- an add (``add_external_contact``, ``add_half_external_contact``) starts the
+  relationship, or starts it again after a deletion, with its ``State``; a
+  contact another advisor already matched to a client is matched to the same
+  client (the external_userid is the client's across the corporation);
+- a deletion from either side (``del_external_contact``, ``del_follow_user``)
+  ends it at the event's time;
+- edits and failed transfers change no relationship and are history only.
+
+Events can arrive out of order (WeCom retries); a change older than what the
+row already says does not undo it.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import duckdb
+
+from wealthdesk.schema.wecom import BEIJING_OFFSET_HOURS
+from wealthdesk.wecom.events import CallbackFormatError
+
+EVENTS_TABLE = "wecom_contact_events"
+EVENTS_DDL = f"""CREATE TABLE IF NOT EXISTS {EVENTS_TABLE} (
+    callback_digest VARCHAR PRIMARY KEY,  -- the callback it came in (wd_wecom_callbacks.digest)
+    event_time TIMESTAMP NOT NULL,        -- CreateTime
+    change_type VARCHAR NOT NULL,
+    advisor_userid VARCHAR NOT NULL,      -- UserID: for transfer_fail, the advisor who was to take the client over
+    external_userid VARCHAR NOT NULL,
+    state VARCHAR,                        -- adds: the channel code (渠道活码)
+    source VARCHAR,                       -- del_external_contact: DELETE_BY_TRANSFER when a transfer removed it
+    fail_reason VARCHAR)                  -- transfer_fail: customer_refused or customer_limit_exceed"""
+ADDS = ("add_external_contact", "add_half_external_contact")
+DELETES = ("del_external_contact", "del_follow_user")
+
+
+def ensure_contact_events_table(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(EVENTS_DDL)
+
+
+def apply_contact_event(con: duckdb.DuckDBPyConnection, fields: dict[str, str], callback_digest: str) -> str:
+    """Record one ``change_external_contact`` event and apply it to ``wecom_contacts``; returns the change type.
+    Runs in the caller's transaction."""
+    change = fields.get("ChangeType", "")
+    missing = [name for name in ("ChangeType", "UserID", "ExternalUserID", "CreateTime") if not fields.get(name)]
+    if missing:
+        raise CallbackFormatError(f"change_external_contact without {', '.join(missing)}")
+    if not fields["CreateTime"].isdigit():
+        raise CallbackFormatError(f"CreateTime {fields['CreateTime']!r} is not a number of seconds")
+    # the store keeps China time without a zone (schema.wecom), as ingest does for the chat archive's msgtime
+    when = datetime.fromtimestamp(int(fields["CreateTime"]), UTC).replace(tzinfo=None) + timedelta(
+        hours=BEIJING_OFFSET_HOURS
+    )
+    advisor, external = fields["UserID"], fields["ExternalUserID"]
+    state = fields.get("State") or None
+    con.execute(
+        f"INSERT INTO {EVENTS_TABLE} VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        [
+            callback_digest,
+            when,
+            change,
+            advisor,
+            external,
+            state,
+            fields.get("Source") or None,
+            fields.get("FailReason") or None,
+        ],
+    )
+    if change in ADDS:
+        _added(con, advisor, external, when, state)
+    elif change in DELETES:
+        con.execute(
+            """UPDATE wecom_contacts SET deleted_at = ?
+               WHERE advisor_userid = ? AND external_userid = ? AND deleted_at IS NULL AND added_at <= ?""",
+            [when, advisor, external, when],
+        )
+    return change
+
+
+def _added(con: duckdb.DuckDBPyConnection, advisor: str, external: str, when: datetime, state: str | None) -> None:
+    found = con.execute(
+        "SELECT deleted_at FROM wecom_contacts WHERE advisor_userid = ? AND external_userid = ?",
+        [advisor, external],
+    ).fetchall()
+    if not found:
+        con.execute(
+            """INSERT INTO wecom_contacts (advisor_userid, external_userid, customer_id, added_at, state)
+               SELECT ?, ?, (SELECT any_value(customer_id) FROM wecom_contacts
+                              WHERE external_userid = ? AND customer_id IS NOT NULL), ?, ?""",
+            [advisor, external, external, when, state],
+        )
+        return
+    deleted_at = found[0][0]
+    if deleted_at is not None and when > deleted_at:  # added again after a deletion: a new period
+        con.execute(
+            """UPDATE wecom_contacts SET added_at = ?, deleted_at = NULL, state = coalesce(?, state)
+               WHERE advisor_userid = ? AND external_userid = ?""",
+            [when, state, advisor, external],
+        )
