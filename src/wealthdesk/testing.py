@@ -117,3 +117,11 @@ def staff_world(demo: DemoStore, folder: Path) -> StaffWorld:
     finally:
         con.close()
     return StaffWorld(store, tokens, advisor, branch, own, other, same_branch, raw, advisors_clients)
+
+
+def a_wecom_client(con: duckdb.DuckDBPyConnection) -> tuple[str, str, str]:
+    """(customer_id, external_userid, advisor's WeCom userid) of the first client on WeCom: whose chat to feed."""
+    return con.execute(
+        """SELECT customer_id, external_userid, advisor_userid FROM wecom_contacts
+           WHERE customer_id IS NOT NULL ORDER BY customer_id LIMIT 1"""
+    ).fetchall()[0]

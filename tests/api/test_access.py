@@ -93,6 +93,7 @@ PUBLIC = ("/login", "/logout", "/assets/{name}", "/openapi.json", "/health", "/w
 POSTS: dict[str, dict[Role, int]] = {
     "/api/v1/segments": {**dict.fromkeys(Role, 403), Role.analyst: 201, Role.operations: 201, Role.admin: 201},
     "/api/v1/intake/app_events": {**dict.fromkeys(Role, 403), Role.operations: 200, Role.admin: 200},
+    "/api/v1/intake/wecom_archive": {**dict.fromkeys(Role, 403), Role.operations: 200, Role.admin: 200},
 }
 
 
@@ -135,6 +136,8 @@ def test_authorization_matrix_for_writes(world: World, path: str, role: Role | N
     body: object
     if path.endswith("segments"):
         body = {"name": f"made_by_{role.value if role else 'nobody'}", "when": "aum > 100000"}
+    elif path.endswith("wecom_archive"):
+        body = [{"seq": 1, "msgid": f"ARC-{role}", "action": "switch", "time": 1656648000000, "user": "someone"}]
     else:
         body = [
             {

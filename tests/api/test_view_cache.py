@@ -26,7 +26,7 @@ from wealthdesk.api.view_cache import ClientViewCache
 from wealthdesk.config import load_settings
 from wealthdesk.profiles.view import ClientNotFound, ClientRecord, client_view
 from wealthdesk.schema.wecom import BEIJING_OFFSET_MS
-from wealthdesk.testing import StaffWorld
+from wealthdesk.testing import StaffWorld, a_wecom_client
 
 PII = frozenset({"name", "phone", "id_number"})
 
@@ -160,10 +160,9 @@ def _message(msgid: str, sender: str, to: str, content: str) -> dict[str, object
 
 
 def test_a_fed_message_shows_in_the_view_at_once(served: Served) -> None:
-    customer_id, external, advisor = served.sql(
-        """SELECT customer_id, external_userid, advisor_userid FROM wecom_contacts
-           WHERE customer_id IS NOT NULL ORDER BY customer_id LIMIT 1"""
-    )[0]
+    cursor = served.client.app.state.con.cursor()  # type: ignore[attr-defined]
+    customer_id, external, advisor = a_wecom_client(cursor)
+    cursor.close()
     path = f"/api/v1/clients/{customer_id}"
     before = served.get(Role.analyst, path).json()
     assert served.cache.get(customer_id) is not None

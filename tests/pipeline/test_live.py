@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import shutil
 from pathlib import Path
 
 import duckdb
@@ -14,41 +13,20 @@ from typer.testing import CliRunner
 from wealthdesk.cli import app
 from wealthdesk.ingest.load import ingest_records
 from wealthdesk.pipeline.live import LiveError, LiveUpdater
-from wealthdesk.pipeline.run import run_pipeline
 from wealthdesk.schema.wecom import BEIJING_OFFSET_MS
 from wealthdesk.tags.chat_tags import run_chat_tags
 from wealthdesk.tags.dictionary import load_keyword_dictionary
-from wealthdesk.testing import DemoStore
+from wealthdesk.testing import a_wecom_client
 
-AS_OF = dt.date(2022, 6, 30)
+AS_OF = dt.date(2022, 6, 30)  # the as-of date of the run conftest.ran_store made
 ACTIVITY = "as_of, last_chat_date, days_since_last_chat, chats_7d, chats_30d, chats_90d"
 LOGINS = "last_login_date, days_since_last_login, logins_7d, logins_30d, app_events_7d, app_events_90d"
 
 
-@pytest.fixture(scope="module")
-def ran_store(demo: DemoStore, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The demo store after one pipeline run as of AS_OF."""
-    path = tmp_path_factory.mktemp("live") / "ran.duckdb"
-    shutil.copy(demo.settings.store, path)
-    with duckdb.connect(str(path)) as con:
-        run_pipeline(con, as_of=AS_OF)
-    return path
-
-
 @pytest.fixture
-def con(ran_store: Path, tmp_path: Path):
-    path = tmp_path / "store.duckdb"
-    shutil.copy(ran_store, path)
-    with duckdb.connect(str(path)) as connection:
-        yield connection
-
-
-def a_client(con: duckdb.DuckDBPyConnection) -> tuple[str, str, str]:
-    """(customer_id, external_userid, advisor userid) of a client on WeCom."""
-    return con.execute(
-        """SELECT customer_id, external_userid, advisor_userid FROM wecom_contacts
-           WHERE customer_id IS NOT NULL ORDER BY customer_id LIMIT 1"""
-    ).fetchall()[0]
+def con(ran_con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """This test's own copy of the demo store after one run (conftest.ran_con)."""
+    return ran_con
 
 
 def message(msgid: str, sender: str, to: str, content: str, day: dt.date = dt.date(2022, 7, 1)) -> dict:
@@ -69,7 +47,7 @@ def tags(con: duckdb.DuckDBPyConnection, customer_id: str) -> dict[str, int]:
 
 
 def test_a_client_message_updates_tags_with_evidence_and_chat_activity(con) -> None:
-    customer_id, external, advisor = a_client(con)
+    customer_id, external, advisor = a_wecom_client(con)
     before, tags_before = row(con, ACTIVITY, customer_id), tags(con, customer_id)
     report = LiveUpdater(con).feed("wecom_messages", [message("LIVE-1", external, advisor, "想加仓创业板ETF")])
     assert report.intake.rows_loaded == 1 and report.customers == [customer_id]
@@ -85,7 +63,7 @@ def test_a_client_message_updates_tags_with_evidence_and_chat_activity(con) -> N
 
 
 def test_the_advisors_own_message_is_loaded_but_tags_nobody(con) -> None:
-    customer_id, external, advisor = a_client(con)
+    customer_id, external, advisor = a_wecom_client(con)
     before = (row(con, ACTIVITY, customer_id), tags(con, customer_id))
     report = LiveUpdater(con).feed("wecom_messages", [message("LIVE-2", advisor, external, "推荐您看看创业板")])
     assert report.intake.rows_loaded == 1 and report.customers == [] and report.mentions == 0
@@ -93,7 +71,7 @@ def test_the_advisors_own_message_is_loaded_but_tags_nobody(con) -> None:
 
 
 def test_feeding_the_same_message_again_changes_nothing(con) -> None:
-    customer_id, external, advisor = a_client(con)
+    customer_id, external, advisor = a_wecom_client(con)
     updater = LiveUpdater(con)
     updater.feed("wecom_messages", [message("LIVE-3", external, advisor, "白酒基金还能买吗")])
     after_once = (row(con, ACTIVITY, customer_id), tags(con, customer_id))
@@ -103,7 +81,7 @@ def test_feeding_the_same_message_again_changes_nothing(con) -> None:
 
 
 def test_a_bad_record_is_quarantined_with_its_reason_and_the_good_one_loads(con) -> None:
-    _, external, advisor = a_client(con)
+    _, external, advisor = a_wecom_client(con)
     bad = message("LIVE-4", external, advisor, "创业板") | {"action": "shout"}
     good = message("LIVE-5", external, advisor, "创业板")
     report = LiveUpdater(con).feed("wecom_messages", [bad, good])
@@ -115,7 +93,7 @@ def test_a_bad_record_is_quarantined_with_its_reason_and_the_good_one_loads(con)
 
 
 def test_an_app_login_updates_login_activity(con) -> None:
-    customer_id, *_ = a_client(con)
+    customer_id, *_ = a_wecom_client(con)
     before = row(con, LOGINS, customer_id)
     event = {
         "event_id": "LIVE-E1",
@@ -132,7 +110,7 @@ def test_an_app_login_updates_login_activity(con) -> None:
 
 
 def test_an_old_event_counts_only_in_the_windows_it_falls_in(con) -> None:
-    customer_id, external, advisor = a_client(con)
+    customer_id, external, advisor = a_wecom_client(con)
     before = row(con, ACTIVITY, customer_id)
     twenty_days_before = AS_OF - dt.timedelta(days=20)
     LiveUpdater(con).feed("wecom_messages", [message("LIVE-6", external, advisor, "你好", twenty_days_before)])
@@ -141,7 +119,7 @@ def test_an_old_event_counts_only_in_the_windows_it_falls_in(con) -> None:
 
 
 def test_a_batch_run_after_live_feeds_counts_every_message_once(con) -> None:
-    customer_id, external, advisor = a_client(con)
+    customer_id, external, advisor = a_wecom_client(con)
     LiveUpdater(con).feed("wecom_messages", [message("LIVE-7", external, advisor, "想了解科创板和白酒")])
     live = tags(con, customer_id)
     incremental = run_chat_tags(con, load_keyword_dictionary())
@@ -166,7 +144,7 @@ def test_ingest_records_names_an_unknown_table(con) -> None:
 
 
 def test_a_record_missing_a_required_field_is_quarantined_not_refused_whole(con) -> None:
-    _, external, advisor = a_client(con)
+    _, external, advisor = a_wecom_client(con)
     incomplete = message("LIVE-8", external, advisor, "你好")
     del incomplete["tolist"]
     report = LiveUpdater(con).feed("wecom_messages", [incomplete, "not json"])
@@ -175,7 +153,7 @@ def test_a_record_missing_a_required_field_is_quarantined_not_refused_whole(con)
 
 
 def test_the_feed_command_reads_records_line_by_line(con, tmp_path: Path) -> None:
-    customer_id, external, advisor = a_client(con)
+    customer_id, external, advisor = a_wecom_client(con)
     store = con.execute("SELECT path FROM duckdb_databases() WHERE NOT internal").fetchall()[0][0]
     con.close()
     lines = [json.dumps(message("LIVE-9", external, advisor, "想买红利ETF"), ensure_ascii=False), "", "{oops"]

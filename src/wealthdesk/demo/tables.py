@@ -320,6 +320,7 @@ def wecom_messages(m: chats.Messages, ct: chats.Contacts, a: Advisors) -> pa.Tab
             "msgtime": m.msgtime,
             "msgtype": pick(("text", "image", "revoke"), m.msgtype),
             "content": m.content,
+            "pre_msgid": pa.nulls(len(m.contact), pa.string()),  # the demo's recalls name no message
         },
     )
 

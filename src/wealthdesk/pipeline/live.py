@@ -50,6 +50,7 @@ from wealthdesk.tags.chat_tags import (
     TAGS_TABLE,
     ChatTagReport,
     client_messages,
+    drop_recalled_evidence,
     ensure_tables,
     forget_state,
     keyword_tags,
@@ -218,7 +219,11 @@ class LiveUpdater:
         self.con.execute(f"INSERT INTO {rows} SELECT * FROM {table} WHERE {LINEAGE_COLUMN} = ?", [batch_id])
         self.con.execute(f"DELETE FROM {_CUSTOMERS}")
         self.con.execute(f"INSERT INTO {_CUSTOMERS} {self._customers[table]}")
-        report.customers = [c for (c,) in self.con.execute(f"SELECT * FROM {_CUSTOMERS} ORDER BY 1").fetchall()]
+        if table == "wecom_messages" and self._exists(EVIDENCE_TABLE):  # a recall takes back its message's mentions
+            for customer in drop_recalled_evidence(self.con, rows):
+                self.con.execute(f"INSERT INTO {_CUSTOMERS} VALUES (?)", [customer])
+        found = self.con.execute(f"SELECT DISTINCT customer_id FROM {_CUSTOMERS} ORDER BY 1").fetchall()
+        report.customers = [c for (c,) in found]
         if not report.customers:
             return
         if table == "wecom_messages":

@@ -63,6 +63,11 @@ WECOM_MESSAGES = Table(
         Column("msgtime", T.BIGINT, "Message time in milliseconds since the epoch (UTC).", required=True, minimum=0),
         Column("msgtype", T.STRING, "Message type: text, image, revoke, …", required=True),
         Column("content", T.STRING, "Text content (text.content for text messages)."),
+        Column(
+            "pre_msgid",
+            T.STRING,
+            "For a recall (msgtype revoke): revoke.pre_msgid, the message recalled; its tag evidence does not count.",
+        ),
     ),
 )
 

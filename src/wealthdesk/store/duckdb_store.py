@@ -87,9 +87,15 @@ def table_ddl(table: Table) -> str:
 
 
 def create_tables(con: duckdb.DuckDBPyConnection) -> None:
-    """Create every schema table and the bookkeeping tables if they do not exist."""
+    """Create every schema table and the bookkeeping tables if they do not exist, and add to a table made by an
+    earlier version the optional columns the schema has gained since (e.g. wecom_messages.pre_msgid)."""
     for table in TABLES:
         con.execute(table_ddl(table))
+        found = con.execute("SELECT column_name FROM duckdb_columns() WHERE table_name = ?", [table.name])
+        have = {name for (name,) in found.fetchall()}
+        for column in table.columns:
+            if column.name not in have:
+                con.execute(f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {column.type.sql}')
     for name, body in META_TABLES.items():
         con.execute(f"CREATE TABLE IF NOT EXISTS {name} ({body})")
 

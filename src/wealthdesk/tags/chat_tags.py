@@ -67,12 +67,14 @@ _DDL = {
 
 
 def client_messages(backend: Any) -> Any:
-    """(msgid, msgtime, content, customer_id) of every text message a client sent, as an Ibis table.
+    """(msgid, msgtime, content, customer_id) of every text message a client sent and did not recall (among the
+    messages ``backend`` holds), as an Ibis table.
 
     On the store the ingest batch (``_batch_id``) comes along, for incremental runs.
     """
     m = backend.table("wecom_messages")
-    m = m.filter((m.action == "send") & (m.msgtype == "text") & m.content.notnull())
+    recalled = m.filter(m.pre_msgid.notnull()).pre_msgid  # a recalled message counts as never sent
+    m = m.filter((m.action == "send") & (m.msgtype == "text") & m.content.notnull() & ~m.msgid.isin(recalled))
     contacts = external_contacts(backend)
     m = m.join(contacts, m.sender == contacts.external_userid)
     lineage = ["_batch_id"] if "_batch_id" in m.columns else []
@@ -268,6 +270,16 @@ def tag_messages(
         _write_evidence(con, batch.column("msgid"), evidence, replace)
 
 
+def drop_recalled_evidence(con: duckdb.DuckDBPyConnection, messages: str) -> list[str]:
+    """Delete the evidence of every message a recall in ``messages`` (a table of wecom_messages rows) names in its
+    ``pre_msgid``; the clients whose evidence went, whose keyword tags must be counted again."""
+    gone = con.execute(
+        f"""DELETE FROM {EVIDENCE_TABLE}
+            WHERE msgid IN (SELECT pre_msgid FROM {messages} WHERE pre_msgid IS NOT NULL) RETURNING customer_id"""
+    ).fetchall()
+    return sorted({customer for (customer,) in gone})
+
+
 def run_chat_tags(
     con: duckdb.DuckDBPyConnection, dictionary: KeywordDictionary, full: bool = False, batch_rows: int = BATCH_ROWS
 ) -> ChatTagReport:
@@ -288,6 +300,7 @@ def run_chat_tags(
             con.execute(f"DELETE FROM {EVIDENCE_TABLE}")
         query = messages_query(messages)
         tag_messages(con, query, KeywordMatcher(dictionary), report, batch_rows, replace=not full)
+        drop_recalled_evidence(con, "wecom_messages")  # recalls loaded since a message was tagged
         tags = keyword_tags(backend.table(EVIDENCE_TABLE), dictionary)
         con.execute(f"CREATE OR REPLACE TABLE {TAGS_TABLE} AS {sql(tags)}")
         record_state(con, dictionary.version, newest)
