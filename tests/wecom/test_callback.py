@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from wealthdesk.api.app import create_app
 from wealthdesk.config import load_settings
 from wealthdesk.testing import StaffWorld
-from wealthdesk.wecom.callbacks import stored_callbacks
+from wealthdesk.wecom.callbacks import store_callback, stored_callbacks
 from wealthdesk.wecom.crypto import WeComCrypto
 from wealthdesk.wecom.sample import (
     AES_KEY,
@@ -176,3 +176,39 @@ def test_without_the_settings_callbacks_are_refused_as_not_configured(
     for client in _client(staff, tmp_path_factory.mktemp("unconfigured")):
         answer = client.post("/wecom/callback", params={"msg_signature": "a", "timestamp": "1", "nonce": "n"})
         _refused(answer, 503, "WEALTHDESK_WECOM_TOKEN")
+
+
+def test_a_body_longer_than_any_envelope_is_refused_before_it_is_read_whole(live: TestClient) -> None:
+    now = str(int(time.time()))
+    query, _ = _signed(CRYPTO, "x", now, "huge-1")
+    _refused(live.post("/wecom/callback", params=query, content=b"<" * (2 << 20)), 413, "not a WeCom callback")
+
+    def chunks() -> Iterator[bytes]:  # no Content-Length: counted as it streams in
+        for _ in range(3):
+            yield b"<" * (1 << 20)
+
+    _refused(live.post("/wecom/callback", params=query, content=chunks()), 413, "over 1,048,576 bytes")
+
+
+def test_a_timestamp_in_other_digits_is_refused_not_a_server_error(live: TestClient) -> None:
+    query, body = _signed(CRYPTO, "x", "1", "digits-1")
+    _refused(live.post("/wecom/callback", params=dict(query, timestamp="²"), content=body), 400, "not a number")
+
+
+def test_a_retry_of_a_callback_stored_but_never_processed_is_processed(live: TestClient) -> None:
+    now = str(int(time.time()))
+    query, body = _signed(CRYPTO, ADD_CONTACT.format(now=now).replace("QD-0001", "QD-CRASH"), now, "crashed-1")
+    encrypted = CRYPTO.encrypted_part(body)
+    plaintext = CRYPTO.decrypt_message(query["msg_signature"], now, "crashed-1", body)
+    store_callback(  # stored, then the server stopped before processing it
+        live.app.state.con,  # type: ignore[attr-defined]
+        timestamp=now,
+        nonce="crashed-1",
+        msg_signature=query["msg_signature"],
+        encrypted=encrypted,
+        body=body,
+        plaintext=plaintext,
+    )
+    assert [r["status"] for r in _rows(live) if r["nonce"] == "crashed-1"] == ["received"]
+    assert live.post("/wecom/callback", params=query, content=body).status_code == 200  # WeCom's retry
+    assert [r["status"] for r in _rows(live) if r["nonce"] == "crashed-1"] == ["processed"]

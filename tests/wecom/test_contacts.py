@@ -145,3 +145,10 @@ def test_an_event_missing_its_fields_is_kept_as_failed_and_changes_nothing(serve
     status, error = server.send("add_external_contact", "", T0)
     assert status == "failed" and "ExternalUserID" in error
     assert server.sql("SELECT count(*) FROM wecom_contact_events WHERE external_userid = ''")[0][0] == 0
+
+
+def test_a_deletion_that_arrives_before_its_add_still_ends_the_relationship(server: Server) -> None:
+    external = "wmEARLYDEL0000000001"
+    server.send("del_follow_user", external, T0 + 2_000)  # retried by WeCom ahead of the add it followed
+    server.send("add_external_contact", external, T0 + 1_000, State="QD-0004")
+    assert server.relationship(external) == (None, _china(T0 + 1_000), "QD-0004", _china(T0 + 2_000))

@@ -51,7 +51,11 @@ def _fed(request: Request, feed: Callable[[LiveUpdater], Fed]) -> Fed:
     try:
         with _lock:  # one feed at a time: the updater's temporary tables are shared
             report = feed(_updater(request))
-    except (LiveError, ArchiveError):  # refused before the batch was written
+    except LiveError:  # refused before anything was written
+        raise
+    except ArchiveError as exc:  # the batches before the one refused are in
+        if exc.loaded is not None:
+            view_cache(request.app).forget(sorted(exc.loaded.customers))
         raise
     except BaseException:  # the records may be in, their clients' updates not: which views changed is not known
         view_cache(request.app).reload(request.app.state.con)

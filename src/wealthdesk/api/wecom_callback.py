@@ -14,7 +14,10 @@ the same and changes nothing.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import re
+import threading
 import time
 from typing import Annotated
 
@@ -68,7 +71,7 @@ def _refuse(request: Request, status: int, reason: str) -> HTTPException:
 
 def _check_fresh(request: Request, timestamp: str) -> None:
     window = request.app.state.settings.wecom_max_skew_s
-    if not timestamp.isdigit():
+    if not re.fullmatch(r"[0-9]{1,20}", timestamp):
         raise _refuse(request, 400, f"timestamp {timestamp!r} is not a number of seconds")
     skew = abs(time.time() - int(timestamp))
     if window and skew > window:
@@ -101,34 +104,56 @@ async def receive(request: Request, msg_signature: Signature, timestamp: Timesta
     """Verify, decrypt, store raw, then process; an empty 200 once stored (WeCom then sends it no more)."""
     crypto = _crypto(request.app)
     _check_fresh(request, timestamp)
-    body = await request.body()
-    if len(body) > MAX_BODY_BYTES:
-        raise _refuse(request, 413, f"a {len(body):,}-byte body is not a WeCom callback envelope")
-    text = body.decode("utf-8", "replace")
+    text = (await _body(request)).decode("utf-8", "replace")
     encrypted = _open(request, "callback", lambda: crypto.encrypted_part(text))
     plaintext = _open(request, "callback", lambda: crypto.decrypt_message(msg_signature, timestamp, nonce, text))
-    con = request.app.state.con
     try:
-        received = await run_in_threadpool(
-            store_callback,
+        await run_in_threadpool(
+            _store_and_process, request.app, timestamp, nonce, msg_signature, encrypted, text, plaintext
+        )
+    except ReplayedNonce as exc:
+        raise _refuse(request, 409, str(exc)) from None
+    return Response(status_code=200)
+
+
+async def _body(request: Request) -> bytes:
+    """The body, refused with 413 as soon as it is longer than any envelope (not after holding all of it)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isascii() and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise _refuse(request, 413, f"a {int(declared):,}-byte body is not a WeCom callback envelope")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise _refuse(request, 413, f"a body over {MAX_BODY_BYTES:,} bytes is not a WeCom callback envelope")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _store_and_process(
+    app: FastAPI, timestamp: str, nonce: str, msg_signature: str, encrypted: str, body: str, plaintext: str
+) -> None:
+    """Store the callback, then process it unless a stored copy was processed already (a retry of one whose
+    processing failed or never ran is processed again). One callback at a time: two copies of the same request,
+    or two events about the same contact, never interleave."""
+    con = app.state.con
+    with server_part(app, "wecom_lock", threading.Lock):
+        received = store_callback(
             con,
             timestamp=timestamp,
             nonce=nonce,
             msg_signature=msg_signature,
             encrypted=encrypted,
-            body=text,
+            body=body,
             plaintext=plaintext,
         )
-    except ReplayedNonce as exc:
-        raise _refuse(request, 409, str(exc)) from None
-    if received.new:
-        await run_in_threadpool(_process, con, received.digest, plaintext)
-    return Response(status_code=200)
+        if received.status != "processed":
+            _process(con, received.digest, plaintext)
 
 
 def _process(con: duckdb.DuckDBPyConnection, digest: str, plaintext: str) -> None:
     """Process a stored callback in one transaction with its ``processed`` mark; a failure is rolled back and
-    recorded on the callback's row instead (it stays, to be processed again)."""
+    recorded on the callback's row instead (it stays, and WeCom's next retry of it is processed again)."""
     cursor = con.cursor()
     try:
         try:
@@ -140,7 +165,8 @@ def _process(con: duckdb.DuckDBPyConnection, digest: str, plaintext: str) -> Non
             mark_processed(cursor, digest, kind)
             cursor.commit()
         except Exception as exc:
-            cursor.rollback()
+            with contextlib.suppress(duckdb.Error):  # a failed commit has ended the transaction already
+                cursor.rollback()
             log.exception("WeCom callback %s could not be processed; it is stored", digest)
             mark_processed(cursor, digest, None, f"{type(exc).__name__}: {exc}")
     finally:

@@ -19,7 +19,9 @@ was fetched at (``{"seq": N, ...the record...}``).
   ``wd_wecom_archive``, moved only once its batch is committed; records at
   or below it are skipped, so a restart resumes where the last run stopped.
   A batch committed just before a crash (before its seq was remembered) is
-  sent again and loads nothing twice: a message is keyed by its msgid.
+  sent again and loads nothing twice: a message is keyed by its msgid. The
+  seq also moves past quarantined records: they are kept in the quarantine
+  with their reasons, not fetched again.
 """
 
 from __future__ import annotations
@@ -42,7 +44,12 @@ BATCH = 1_000  # GetChatData's largest page
 
 
 class ArchiveError(WealthdeskError):
-    """An archive batch could not be loaded; the remembered seq stays before it."""
+    """An archive batch could not be loaded; the remembered seq stays before it. ``loaded``: what the batches
+    before it did (they are committed), or None if nothing was loaded."""
+
+    def __init__(self, message: str, loaded: ArchiveReport | None = None) -> None:
+        super().__init__(message)
+        self.loaded = loaded
 
 
 @dataclass
@@ -119,7 +126,8 @@ def ingest_archive(updater: LiveUpdater, records: Iterable[Mapping[str, Any]], b
 def _load(updater: LiveUpdater, records: list[Mapping[str, Any]], report: ArchiveReport) -> None:
     fed = updater.feed("wecom_messages", [archive_row(r) for r in records])
     if fed.intake.error:
-        raise ArchiveError(f"archive batch from seq {records[0]['seq']} not loaded: {fed.intake.error}")
+        failed = f"archive batch from seq {records[0]['seq']} not loaded: {fed.intake.error}"
+        raise ArchiveError(failed, report if report.batches else None)
     newest = max(int(r["seq"]) for r in records)
     updater.con.execute(
         f"""INSERT INTO {CURSOR_TABLE} VALUES (?, ?, ?)

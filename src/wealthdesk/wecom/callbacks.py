@@ -17,6 +17,7 @@ or sign new content under a nonce seen before. So:
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime
@@ -47,11 +48,11 @@ class ReplayedNonce(WealthdeskError):
 
 @dataclass(frozen=True)
 class ReceivedCallback:
-    """One verified callback: its identity and whether it is new (a retry of a stored one is not)."""
+    """One verified callback as stored: its identity and status (``received`` when new, or what a stored copy's
+    processing came to: ``processed`` or ``failed``)."""
 
     digest: str
-    plaintext: str
-    new: bool
+    status: str
 
 
 def ensure_callbacks_table(con: duckdb.DuckDBPyConnection) -> None:
@@ -74,31 +75,34 @@ def store_callback(
     plaintext: str,
 ) -> ReceivedCallback:
     """Commit a verified callback raw (status ``received``) unless it is stored already; raises ReplayedNonce for a
-    nonce a different request used. One transaction on a cursor of its own."""
+    nonce a different request used. One transaction on a cursor of its own; callers serialise calls (the
+    endpoint holds a lock), so two copies of one request cannot both be new."""
     digest = callback_digest(timestamp, nonce, msg_signature, encrypted)
     cursor = con.cursor()
     try:
         cursor.begin()
         try:
             seen = cursor.execute(
-                f"SELECT digest FROM {CALLBACKS_TABLE} WHERE nonce = ? AND timestamp = ?", [nonce, timestamp]
+                f"SELECT digest, status FROM {CALLBACKS_TABLE} WHERE nonce = ? AND timestamp = ?", [nonce, timestamp]
             ).fetchall()
-            if any(d != digest for (d,) in seen):
+            if any(d != digest for d, _ in seen):
                 refused = f"nonce {nonce!r} at timestamp {timestamp} was used by another callback: replay refused"
                 raise ReplayedNonce(refused)
-            inserted = cursor.execute(
-                f"""INSERT INTO {CALLBACKS_TABLE}
-                    (digest, received_at, timestamp, nonce, msg_signature, body, plaintext, status)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, 'received') ON CONFLICT DO NOTHING""",
-                [digest, datetime.now(), timestamp, nonce, msg_signature, body, plaintext],
-            ).fetchall()[0][0]
+            if not seen:
+                cursor.execute(
+                    f"""INSERT INTO {CALLBACKS_TABLE}
+                        (digest, received_at, timestamp, nonce, msg_signature, body, plaintext, status)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, 'received')""",
+                    [digest, datetime.now(), timestamp, nonce, msg_signature, body, plaintext],
+                )
             cursor.commit()
         except BaseException:
-            cursor.rollback()
+            with contextlib.suppress(duckdb.Error):  # a failed commit has ended the transaction already
+                cursor.rollback()
             raise
     finally:
         cursor.close()
-    return ReceivedCallback(digest, plaintext, new=bool(inserted))
+    return ReceivedCallback(digest, seen[0][1] if seen else "received")
 
 
 def mark_processed(con: duckdb.DuckDBPyConnection, digest: str, kind: str | None, error: str | None = None) -> None:

@@ -17,12 +17,14 @@ in ``wecom_contacts``, the table ingest loads and the profiles read:
   ends it at the event's time;
 - edits and failed transfers change no relationship and are history only.
 
-Events can arrive out of order (WeCom retries); a change older than what the
-row already says does not undo it.
+Events can arrive out of order (WeCom retries): a change older than what the
+row already says does not undo it, and a deletion that arrives before the
+add it follows still ends that relationship.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import duckdb
@@ -41,6 +43,8 @@ EVENTS_DDL = f"""CREATE TABLE IF NOT EXISTS {EVENTS_TABLE} (
     source VARCHAR,                       -- del_external_contact: DELETE_BY_TRANSFER when a transfer removed it
     fail_reason VARCHAR)                  -- transfer_fail: customer_refused or customer_limit_exceed"""
 ADDS = ("add_external_contact", "add_half_external_contact")
+# the client another advisor's contact with the same external_userid was matched to (the smallest, if several)
+_SAME_CLIENT = "SELECT min(customer_id) FROM wecom_contacts WHERE external_userid = ? AND customer_id IS NOT NULL"
 DELETES = ("del_external_contact", "del_follow_user")
 
 
@@ -55,7 +59,7 @@ def apply_contact_event(con: duckdb.DuckDBPyConnection, fields: dict[str, str], 
     missing = [name for name in ("ChangeType", "UserID", "ExternalUserID", "CreateTime") if not fields.get(name)]
     if missing:
         raise CallbackFormatError(f"change_external_contact without {', '.join(missing)}")
-    if not fields["CreateTime"].isdigit():
+    if not re.fullmatch(r"[0-9]{1,12}", fields["CreateTime"]):
         raise CallbackFormatError(f"CreateTime {fields['CreateTime']!r} is not a number of seconds")
     # the store keeps China time without a zone (schema.wecom), as ingest does for the chat archive's msgtime
     when = datetime.fromtimestamp(int(fields["CreateTime"]), UTC).replace(tzinfo=None) + timedelta(
@@ -92,18 +96,29 @@ def _added(con: duckdb.DuckDBPyConnection, advisor: str, external: str, when: da
         "SELECT deleted_at FROM wecom_contacts WHERE advisor_userid = ? AND external_userid = ?",
         [advisor, external],
     ).fetchall()
-    if not found:
+    if found and (found[0][0] is None or when <= found[0][0]):  # already on, or an add older than its end
+        return
+    if found:  # added again after a deletion: a new period
         con.execute(
-            """INSERT INTO wecom_contacts (advisor_userid, external_userid, customer_id, added_at, state)
-               SELECT ?, ?, (SELECT any_value(customer_id) FROM wecom_contacts
-                              WHERE external_userid = ? AND customer_id IS NOT NULL), ?, ?""",
+            f"""UPDATE wecom_contacts SET added_at = ?, deleted_at = NULL, state = coalesce(?, state),
+                    customer_id = coalesce(customer_id, ({_SAME_CLIENT}))
+                WHERE advisor_userid = ? AND external_userid = ?""",
+            [when, state, external, advisor, external],
+        )
+    else:
+        con.execute(
+            f"""INSERT INTO wecom_contacts (advisor_userid, external_userid, customer_id, added_at, state)
+                SELECT ?, ?, ({_SAME_CLIENT}), ?, ?""",
             [advisor, external, external, when, state],
         )
-        return
-    deleted_at = found[0][0]
-    if deleted_at is not None and when > deleted_at:  # added again after a deletion: a new period
+    # a deletion that arrived before this add, but happened after it, ends the period it started
+    ended = con.execute(
+        f"""SELECT min(event_time) FROM {EVENTS_TABLE} WHERE advisor_userid = ? AND external_userid = ?
+            AND change_type IN ({", ".join("?" * len(DELETES))}) AND event_time > ?""",
+        [advisor, external, *DELETES, when],
+    ).fetchall()[0][0]
+    if ended is not None:
         con.execute(
-            """UPDATE wecom_contacts SET added_at = ?, deleted_at = NULL, state = coalesce(?, state)
-               WHERE advisor_userid = ? AND external_userid = ?""",
-            [when, state, advisor, external],
+            "UPDATE wecom_contacts SET deleted_at = ? WHERE advisor_userid = ? AND external_userid = ?",
+            [ended, advisor, external],
         )

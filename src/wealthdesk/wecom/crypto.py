@@ -241,7 +241,7 @@ class WeComCrypto:
     def encrypted_part(post_xml_body: bytes | str) -> str:
         """The ``<Encrypt>`` text of a callback envelope (what the signature covers), parsed with DTDs refused."""
         try:
-            root = SafeElementTree.fromstring(post_xml_body)
+            root = SafeElementTree.fromstring(post_xml_body, forbid_dtd=True)
         except (ParseError, DefusedXmlException, ValueError) as exc:
             raise MalformedMessageError(f"callback body is not acceptable XML: {exc}") from exc
         node = root.find("Encrypt")

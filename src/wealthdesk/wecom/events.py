@@ -20,7 +20,7 @@ class CallbackFormatError(WealthdeskError):
 def callback_fields(plaintext: str) -> dict[str, str]:
     """The callback's top-level elements (ToUserName, MsgType, Event, ChangeType, …) as text."""
     try:
-        root = SafeElementTree.fromstring(plaintext)
+        root = SafeElementTree.fromstring(plaintext, forbid_dtd=True)
     except Exception as exc:  # defusedxml's refusals and expat's parse errors alike
         raise CallbackFormatError(f"the decrypted callback is not acceptable XML: {exc}") from exc
     if root.tag != "xml":
