@@ -11,8 +11,8 @@ or sign new content under a nonce seen before. So:
   is a replay and is refused (:class:`ReplayedNonce`);
 - the raw envelope and its plaintext are committed before processing starts,
   with ``status`` ``received``; processing sets ``processed`` or ``failed``
-  with the error, so a callback whose processing failed can be processed
-  again from the store, and nothing WeCom sent is lost.
+  with the error, so nothing WeCom sent is lost; a callback whose
+  processing failed or never ran is processed again when WeCom retries it.
 """
 
 from __future__ import annotations
