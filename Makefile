@@ -49,6 +49,7 @@ bench: $(VENV)/.installed-dev $(CHROMIUM) ## Benchmarks on a 1M-customer brokera
 	$(BIN)/python benchmarks/bench_foundation.py --customers $(BENCH_CUSTOMERS)
 	$(BIN)/python benchmarks/bench_chat_tags.py --customers $(BENCH_CUSTOMERS) --keep
 	$(BIN)/python benchmarks/bench_api.py --customers $(BENCH_CUSTOMERS) --card  # 360 view and sidebar card vs a trivial endpoint
+	$(BIN)/python benchmarks/bench_wecom.py --customers $(BENCH_CUSTOMERS)  # callbacks vs WeCom's budgets; archive into tags
 	$(BIN)/python benchmarks/bench_engines.py --customers $(BENCH_CUSTOMERS)
 	$(BIN)/python benchmarks/bench_live.py --customers $(BENCH_CUSTOMERS)
 	$(BIN)/python benchmarks/bench_clv.py --customers $(BENCH_CUSTOMERS)

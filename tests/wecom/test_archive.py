@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from wealthdesk.cli import app
 from wealthdesk.pipeline.live import LiveUpdater
 from wealthdesk.schema.wecom import BEIJING_OFFSET_MS
+from wealthdesk.store.duckdb_store import create_tables
 from wealthdesk.tags.chat_tags import run_chat_tags
 from wealthdesk.tags.dictionary import load_keyword_dictionary
 from wealthdesk.testing import a_wecom_client
@@ -139,3 +140,12 @@ def test_the_archive_command_loads_an_export_once(con, tmp_path: Path) -> None:
     export.write_text("not json\n", encoding="utf-8")
     broken = runner.invoke(app, ["wecom", "archive", str(export), "--store", store[0][0]])
     assert broken.exit_code != 0 and "line 1 is not JSON" in str(broken.exception)  # main() prints it
+
+
+def test_a_store_from_before_recalls_still_tags_and_is_brought_up_to_date(con) -> None:
+    con.execute("ALTER TABLE wecom_messages DROP COLUMN pre_msgid")  # as a store made by an earlier version
+    report = run_chat_tags(con, load_keyword_dictionary(), full=True)
+    assert report.mentions > 0
+    create_tables(con)  # what opening the store with wealthdesk does
+    columns = con.execute("SELECT column_name FROM duckdb_columns() WHERE table_name = 'wecom_messages'").fetchall()
+    assert ("pre_msgid",) in columns

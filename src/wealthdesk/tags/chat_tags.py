@@ -73,8 +73,10 @@ def client_messages(backend: Any) -> Any:
     On the store the ingest batch (``_batch_id``) comes along, for incremental runs.
     """
     m = backend.table("wecom_messages")
-    recalled = m.filter(m.pre_msgid.notnull()).pre_msgid  # a recalled message counts as never sent
-    m = m.filter((m.action == "send") & (m.msgtype == "text") & m.content.notnull() & ~m.msgid.isin(recalled))
+    m = m.filter((m.action == "send") & (m.msgtype == "text") & m.content.notnull())
+    if "pre_msgid" in m.columns:  # a recalled message counts as never sent (tables older than recalls have none)
+        recalls = backend.table("wecom_messages")
+        m = m.filter(~m.msgid.isin(recalls.filter(recalls.pre_msgid.notnull()).pre_msgid))
     contacts = external_contacts(backend)
     m = m.join(contacts, m.sender == contacts.external_userid)
     lineage = ["_batch_id"] if "_batch_id" in m.columns else []
@@ -272,7 +274,13 @@ def tag_messages(
 
 def drop_recalled_evidence(con: duckdb.DuckDBPyConnection, messages: str) -> list[str]:
     """Delete the evidence of every message a recall in ``messages`` (a table of wecom_messages rows) names in its
-    ``pre_msgid``; the clients whose evidence went, whose keyword tags must be counted again."""
+    ``pre_msgid``; the clients whose evidence went, whose keyword tags must be counted again. A table older than
+    recalls (no ``pre_msgid``) recalls nothing."""
+    found = con.execute(
+        "SELECT count(*) FROM duckdb_columns() WHERE table_name = ? AND column_name = 'pre_msgid'", [messages]
+    )
+    if not found.fetchall()[0][0]:
+        return []
     gone = con.execute(
         f"""DELETE FROM {EVIDENCE_TABLE}
             WHERE msgid IN (SELECT pre_msgid FROM {messages} WHERE pre_msgid IS NOT NULL) RETURNING customer_id"""
