@@ -62,14 +62,7 @@ def live(staff: StaffWorld, tmp_path_factory: pytest.TempPathFactory) -> Iterato
 
 
 def _signed(crypto: WeComCrypto, plaintext: str, timestamp: str, nonce: str) -> tuple[dict[str, str], str]:
-    """A POST as WeCom sends it: the query parameters and the envelope."""
-    encrypted = crypto.encrypt(plaintext)
-    body = f"<xml><ToUserName><![CDATA[{CORP_ID}]]></ToUserName><Encrypt><![CDATA[{encrypted}]]></Encrypt></xml>"
-    return {
-        "msg_signature": crypto.signature(timestamp, nonce, encrypted),
-        "timestamp": timestamp,
-        "nonce": nonce,
-    }, body
+    return crypto.callback_request(plaintext, timestamp, nonce)
 
 
 def _rows(client: TestClient) -> list[dict[str, object]]:

@@ -43,9 +43,7 @@ class Server:
         )
         self.nonces += 1
         now, nonce = str(int(time.time())), f"contact-{self.nonces}"
-        encrypted = CRYPTO.encrypt(plaintext)
-        query = {"msg_signature": CRYPTO.signature(now, nonce, encrypted), "timestamp": now, "nonce": nonce}
-        body = f"<xml><ToUserName><![CDATA[{CORP_ID}]]></ToUserName><Encrypt><![CDATA[{encrypted}]]></Encrypt></xml>"
+        query, body = CRYPTO.callback_request(plaintext, now, nonce)
         for _ in range(2):  # WeCom's retry of the same request changes nothing
             assert self.client.post("/wecom/callback", params=query, content=body).status_code == 200
         return self.sql("SELECT status, error FROM wd_wecom_callbacks WHERE nonce = ?", [nonce])[0]

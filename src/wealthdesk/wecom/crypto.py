@@ -215,6 +215,15 @@ class WeComCrypto:
         self._check_signature(msg_signature, timestamp, nonce, encrypted)
         return self.decrypt(encrypted)
 
+    def callback_request(self, plaintext: str, timestamp: str, nonce: str) -> tuple[dict[str, str], str]:
+        """A callback POST as WeCom sends one: its query parameters (msg_signature, timestamp, nonce) and its
+        envelope. For a local stand-in of WeCom (tests, benchmarks, replaying recorded events)."""
+        encrypted = self.encrypt(plaintext)
+        receive_id = self._receive_id.decode("utf-8")
+        body = f"<xml><ToUserName><![CDATA[{receive_id}]]></ToUserName><Encrypt><![CDATA[{encrypted}]]></Encrypt></xml>"
+        query = {"msg_signature": self.signature(timestamp, nonce, encrypted), "timestamp": timestamp, "nonce": nonce}
+        return query, body
+
     def encrypt_message(self, reply_xml: str, nonce: str, timestamp: str | int) -> str:
         """Build the encrypted passive-reply envelope (Encrypt, MsgSignature, TimeStamp, Nonce).
 
