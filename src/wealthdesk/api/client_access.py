@@ -7,6 +7,8 @@ and the audit row is written before the response leaves.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, Protocol
 
 import duckdb
@@ -60,12 +62,8 @@ async def serve_client(
     (:class:`~wealthdesk.access.audit.AuditWriter`) before the response is sent: every client an advisor opens
     comes through here, and a ``def`` endpoint cost several thread hops and a commit of its own.
     """
-    try:
+    with _found_or_404(customer_id):
         result = await run_in_threadpool(build, cursor, customer_id, sees_full_name(user), scope=client_filter(user))
-    except ClientOutOfScope:
-        raise HTTPException(404, NOT_FOUND.format(customer_id=customer_id)) from None
-    except ClientNotFound as exc:
-        raise HTTPException(404, str(exc)) from None
     await _audit_read(request, user, customer_id, action, fields)
     return result
 
@@ -91,16 +89,24 @@ def _build_view(app: FastAPI, cache: ClientViewCache, user: User, customer_id: s
     generation = cache.generation
     cursor = app.state.con.cursor()
     try:
-        record = client_record(cursor, customer_id, lambda advisor, branch: may_see(user, advisor, branch))
-    except ClientOutOfScope:
-        raise HTTPException(404, NOT_FOUND.format(customer_id=customer_id)) from None
-    except ClientNotFound as exc:  # in scope, but not profiled yet
-        raise HTTPException(404, str(exc)) from None
+        with _found_or_404(customer_id):
+            record = client_record(cursor, customer_id, lambda advisor, branch: may_see(user, advisor, branch))
     finally:
         cursor.close()
     view = cache.encode(record)
     cache.keep(customer_id, view, generation)
     return view
+
+
+@contextmanager
+def _found_or_404(customer_id: str) -> Iterator[None]:
+    """A client out of scope (or unknown) answers NOT_FOUND; one in scope without a view says why."""
+    try:
+        yield
+    except ClientOutOfScope:
+        raise HTTPException(404, NOT_FOUND.format(customer_id=customer_id)) from None
+    except ClientNotFound as exc:
+        raise HTTPException(404, str(exc)) from None
 
 
 async def _audit_read(request: Request, user: User, customer_id: str, action: str, fields: tuple[str, ...]) -> None:

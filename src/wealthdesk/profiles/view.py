@@ -49,9 +49,9 @@ _SCOPED_IDENTITY_SQL = (
     f"WITH c AS MATERIALIZED (SELECT {', '.join((*_IDENTITY, *_SCOPE_COLUMNS))} FROM customers WHERE customer_id = ?) "
     f"SELECT {', '.join(_IDENTITY)} FROM c WHERE {{scope}}"
 )
-_RECORD_IDENTITY_SQL = f"SELECT {', '.join((*_IDENTITY, *_SCOPE_COLUMNS))} FROM customers WHERE customer_id = ?"
-_RANGE_IDENTITY_SQL = (
-    f"SELECT customer_id, {', '.join((*_IDENTITY, *_SCOPE_COLUMNS))} FROM customers WHERE customer_id BETWEEN ? AND ?"
+# identity with the scope columns, of one client ({key} "= $1") or of a range of them ("BETWEEN $1 AND $2")
+_RECORD_IDENTITY_SQL = (
+    f"SELECT customer_id, {', '.join((*_IDENTITY, *_SCOPE_COLUMNS))} FROM customers WHERE customer_id {{key}}"
 )
 _EVIDENCE_CONTENTS_SQL = """SELECT DISTINCT m.msgid, m.content
   FROM keyword_tag_evidence e JOIN wecom_messages m USING (msgid)
@@ -153,10 +153,11 @@ def client_record(
     (:func:`wealthdesk.access.scope.may_see`); a client it refuses raises ClientOutOfScope after the same one
     statement as a client that does not exist, so neither the answer nor its time tells them apart. A client
     without a profile raises ClientNotFound."""
-    found = _rows(con, _RECORD_IDENTITY_SQL, [customer_id])
+    found = _rows(con, _RECORD_IDENTITY_SQL.format(key=_ONE), [customer_id])
     if not found or not visible(found[0]["advisor_id"], found[0]["branch_id"]):
         raise ClientOutOfScope(f"no client {customer_id!r} among the clients you may see")
     identity = found[0]
+    del identity["customer_id"]
     advisor_id, branch_id = (identity.pop(c) for c in _SCOPE_COLUMNS)
     profile = _profile(con, customer_id)
     if profile is None:
@@ -190,7 +191,7 @@ def all_client_records(con: duckdb.DuckDBPyConnection, clients_per_query: int = 
 
 
 def _records_between(cursor: duckdb.DuckDBPyConnection, bounds: list[str], chat: bool) -> Iterator[ClientRecord]:
-    identities = {r.pop("customer_id"): r for r in _rows(cursor, _RANGE_IDENTITY_SQL, bounds)}
+    identities = {r.pop("customer_id"): r for r in _rows(cursor, _RECORD_IDENTITY_SQL.format(key=_RANGE), bounds)}
     profiles = _rows(cursor, f"SELECT * FROM {PROFILES_TABLE} WHERE customer_id {_RANGE}", bounds)
     tag_rows: dict[str, list[tuple[Any, ...]]] = {}
     for row in _execute(cursor, (_TAG_ROWS if chat else _RULE_TAG_ROWS).format(key=_RANGE), bounds).fetchall():
