@@ -1,4 +1,4 @@
-"""`wealthdesk wecom …`: WeCom's chat archive into the store."""
+"""`wealthdesk wecom …`: WeCom's chat archive into the store, and our tags onto WeCom's contacts."""
 
 from __future__ import annotations
 
@@ -6,13 +6,16 @@ import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Annotated, Any
+from typing import IO, TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from wealthdesk.cli_shared import JsonOption, StoreOption, console, print_json, store_settings
 
-wecom_app = typer.Typer(help="WeCom: the chat archive.", no_args_is_help=True)
+if TYPE_CHECKING:
+    from wealthdesk.wecom.tag_sync import SyncPlan
+
+wecom_app = typer.Typer(help="WeCom: the chat archive and tag sync.", no_args_is_help=True)
 
 
 @wecom_app.command("archive")
@@ -51,6 +54,60 @@ def wecom_archive(
     )
     for reason in report.reasons[:20]:
         console.print(f"  {reason}")
+
+
+@wecom_app.command("sync")
+def wecom_sync(
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the plan and change nothing in WeCom.")] = False,
+    store: StoreOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Put the store's tags on the clients' WeCom contacts: our tag groups (画像·…), and each current relationship.
+
+    The plan is made from what WeCom holds now, so tags changed by hand are put right and a run that stopped is
+    completed by the next; tags of other groups are never touched. Needs WEALTHDESK_WECOM_CORP_ID and
+    WEALTHDESK_WECOM_SECRET.
+
+    Example: wealthdesk wecom sync --dry-run
+    """
+    from wealthdesk.store import open_store
+    from wealthdesk.wecom.api import client_from_settings
+    from wealthdesk.wecom.tag_sync import apply_sync, plan_sync
+
+    settings = store_settings(store)
+    with client_from_settings(settings) as client, open_store(settings) as con:
+        plan = plan_sync(con, client)
+    if dry_run:
+        if as_json:
+            print_json({"dry_run": True, **plan.to_dict()})
+        else:
+            _print_plan(plan)
+            console.print("dry run: nothing was changed in WeCom")
+        return
+    with client_from_settings(settings) as client:
+        result = apply_sync(client, plan)
+    if as_json:
+        print_json(result.to_dict())
+        return
+    _print_plan(plan)
+    console.print(
+        f"created {result.tags_created:,} tag(s); marked {result.relationships_marked:,} relationship(s); "
+        f"{result.relationships_gone:,} no longer in WeCom"
+    )
+
+
+def _print_plan(plan: SyncPlan) -> None:
+    console.print(
+        f"{plan.relationships:,} current relationship(s) with a client, of {plan.advisors:,} advisor(s): "
+        f"{plan.in_sync:,} in line, {len(plan.marks):,} to change, {plan.not_in_wecom:,} not found in WeCom"
+    )
+    for group, names in plan.create.items():
+        console.print(f"  create in {group}: {', '.join(names)}")
+    for mark in plan.marks[:20]:
+        changes = [f"+{g}/{n}" for g, n in mark.add] + [f"-{g}/{n}" for g, n in mark.remove]
+        console.print(f"  {mark.userid} → {mark.external_userid} ({mark.customer_id}): {' '.join(changes)}")
+    if len(plan.marks) > 20:
+        console.print(f"  … and {len(plan.marks) - 20:,} more (--json lists them all)")
 
 
 def _records(handle: IO[str]) -> Iterator[dict[str, Any]]:

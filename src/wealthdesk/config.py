@@ -32,6 +32,17 @@ class Settings(BaseSettings):
     wecom_corp_id: str | None = Field(
         None, description="The corporation's CorpID: every callback must carry it as its receive id."
     )
+    wecom_secret: SecretStr | None = Field(
+        None,
+        description="Secret of the app that calls WeCom's server API (客户联系 or a self-built app with "
+        "customer-contact permission): tag sync and the sidebar's sign-in.",
+    )
+    wecom_agent_id: int | None = Field(
+        None, description="AgentId of that app: the sidebar's wx.agentConfig and OAuth sign-in need it."
+    )
+    wecom_api_base: str = Field(
+        "https://qyapi.weixin.qq.com", description="Base URL of WeCom's server API (change only for a proxy or a test)."
+    )
     wecom_max_skew_s: int = Field(
         300,
         ge=0,

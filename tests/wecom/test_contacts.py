@@ -5,14 +5,16 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
+import ibis
 import pytest
 from fastapi.testclient import TestClient
 
 from wealthdesk.api.app import create_app
 from wealthdesk.config import load_settings
 from wealthdesk.testing import StaffWorld
+from wealthdesk.value.acquisition import campaign_acquisitions, credited_clients
 from wealthdesk.wecom.crypto import WeComCrypto
 from wealthdesk.wecom.sample import AES_KEY, CORP_ID, TOKEN
 
@@ -150,3 +152,60 @@ def test_a_deletion_that_arrives_before_its_add_still_ends_the_relationship(serv
     server.send("del_follow_user", external, T0 + 2_000)  # retried by WeCom ahead of the add it followed
     server.send("add_external_contact", external, T0 + 1_000, State="QD-0004")
     assert server.relationship(external) == (None, _china(T0 + 1_000), "QD-0004", _china(T0 + 2_000))
+
+
+def _credit(server: Server, customer: str, as_of: date) -> tuple[str | None, str | None, dict[str, int]]:
+    """(credited campaign, how, clients acquired per campaign) for one client, as the value report computes them."""
+    cursor = server.client.app.state.con.cursor()  # type: ignore[attr-defined]
+    try:
+        backend = ibis.duckdb.from_connection(cursor)
+        clients = credited_clients(backend, as_of)
+        row = backend.to_pyarrow(clients.filter(clients.customer_id == customer)).to_pylist()[0]
+        campaigns = backend.to_pyarrow(campaign_acquisitions(backend, as_of)).to_pylist()
+    finally:
+        cursor.close()
+    acquired = {c["campaign_id"]: c["acquired"] for c in campaigns}
+    return row["acquisition_campaign_id"], row["acquisition_credit"], acquired
+
+
+def test_the_channel_code_of_the_add_that_brought_a_client_credits_its_campaign(server: Server) -> None:
+    """State → CAC: an uncredited client added through a campaign's channel code before registering is that
+    campaign's acquisition; the first such add counts even after a later add replaced its State."""
+    as_of = server.sql("SELECT max(trade_time)::DATE FROM trades")[0][0]
+    campaign, started = server.sql(
+        "SELECT campaign_id, start_date FROM campaigns WHERE objective = 'acquisition' ORDER BY start_date LIMIT 1"
+    )[0]
+    customer, registered, external, other_advisor, later_client = server.sql(
+        """WITH clean AS (  -- no campaign credited, and no contact whose State names one
+                SELECT customer_id, registered_at FROM customers
+                WHERE acquisition_campaign_id IS NULL AND registered_at::DATE BETWEEN ? AND ?
+                  AND customer_id NOT IN (SELECT customer_id FROM wecom_contacts WHERE customer_id IS NOT NULL
+                                          AND state IN (SELECT campaign_id FROM campaigns)))
+            SELECT c.customer_id, c.registered_at, w.external_userid,
+                   (SELECT min(wecom_userid) FROM advisors WHERE wecom_userid NOT IN (
+                       SELECT advisor_userid FROM wecom_contacts WHERE external_userid = w.external_userid)),
+                   (SELECT max(customer_id) FROM clean)
+            FROM clean c JOIN wecom_contacts w USING (customer_id) ORDER BY 1 LIMIT 1""",
+        [started, as_of],
+    )[0]
+    uncredited, how, acquired = _credit(server, customer, as_of)
+    assert (uncredited, how) == (None, None)
+
+    added = int((registered - timedelta(hours=8, days=3)).replace(tzinfo=UTC).timestamp())  # 3 days before
+    server.send("add_external_contact", external, added, advisor=other_advisor, State=campaign)
+    credit = _credit(server, customer, as_of)
+    assert credit[:2] == (campaign, "wecom_state")
+    assert credit[2][campaign] == acquired.get(campaign, 0) + 1
+
+    # the client deletes the advisor and is added again through a branch's code: the first add still counts
+    server.send("del_follow_user", external, added + 60, advisor=other_advisor)
+    server.send("add_external_contact", external, added + 120, advisor=other_advisor, State="qr_branch")
+    assert server.relationship(external, other_advisor)[2] == "qr_branch"
+    assert _credit(server, customer, as_of) == credit
+
+    # a client added through a campaign's code only after registering was not acquired by it
+    later_external = server.sql("SELECT min(external_userid) FROM wecom_contacts WHERE customer_id = ?", [later_client])
+    later_registered = server.sql("SELECT registered_at FROM customers WHERE customer_id = ?", [later_client])[0][0]
+    after = int((later_registered - timedelta(hours=8) + timedelta(days=2)).replace(tzinfo=UTC).timestamp())
+    server.send("add_external_contact", later_external[0][0], after, advisor=other_advisor, State=campaign)
+    assert _credit(server, later_client, as_of)[:2] == (None, None)

@@ -1,10 +1,22 @@
 """Customer acquisition cost (CAC) per campaign, per channel and per client.
 
-**Attribution rule.** A client is credited to the campaign named in
-``customers.acquisition_campaign_id``: the campaign the account-opening
-system credited when the client registered (the channel QR code scanned, the
-ad or referral link followed). One client, one campaign, no fractional or
-multi-touch credit; this is how the brokerage's own books attribute openings.
+**Attribution rule.** A client is credited to one campaign (no fractional or
+multi-touch credit; this is how the brokerage's own books attribute openings):
+
+1. the campaign named in ``customers.acquisition_campaign_id``, the one the
+   account-opening system credited when the client registered (the ad or
+   referral link followed); otherwise
+2. the campaign named by the WeCom channel code (渠道活码) that brought the
+   client to an advisor: the ``State`` of the earliest add of the client as an
+   external contact (``wecom_contacts``, and the add events of
+   ``wecom_contact_events``, which keep a first add that a later one
+   replaced) made on or before the day they registered, whose ``State`` is a
+   campaign id. An add after registration brought a client who was already
+   one, and a code that names no campaign (a branch's own QR code) credits
+   nothing.
+
+:func:`credited_clients` applies it, and every figure below reads it, so the
+per-campaign and per-client figures agree.
 
 - **Per campaign**: CAC = campaign cost ÷ clients crediting it who
   registered on or before the as-of date. Only campaigns that had started by
@@ -39,6 +51,7 @@ from typing import Any
 import ibis
 
 from wealthdesk.schema.columns import ACQUISITION_CHANNELS
+from wealthdesk.wecom.contacts import ADDS, EVENTS_TABLE
 
 
 @dataclass(frozen=True)
@@ -55,11 +68,55 @@ class AcquisitionRules:
             raise ValueError("channel unit costs must not be negative")
 
 
+def credited_clients(backend: Any, as_of: date) -> Any:
+    """Clients registered by ``as_of``: customer_id, acquisition_channel, advisor_id, acquisition_campaign_id (the
+    campaign credited by the rule above, or null) and acquisition_credit (``account_opening``, ``wecom_state`` or
+    null)."""
+    c = backend.table("customers")
+    c = c.filter(c.registered_at.date() <= as_of)
+    adds = _wecom_campaign_adds(backend)
+    early = adds.join(c.select("customer_id", "registered_at"), "customer_id")
+    early = early.filter(early.added_at.date() <= early.registered_at.date())
+    first = early.group_by("customer_id").aggregate(wecom_campaign_id=early.campaign_id.argmin(early.added_at))
+    rows = c.left_join(first, "customer_id").drop("customer_id_right")
+    credit = ibis.cases(
+        (rows.acquisition_campaign_id.notnull(), "account_opening"),
+        (rows.wecom_campaign_id.notnull(), "wecom_state"),
+        else_=ibis.null("string"),
+    )
+    return rows.select(
+        "customer_id",
+        "acquisition_channel",
+        "advisor_id",
+        acquisition_campaign_id=rows.acquisition_campaign_id.fill_null(rows.wecom_campaign_id),
+        acquisition_credit=credit,
+    )
+
+
+def _wecom_campaign_adds(backend: Any) -> Any:
+    """customer_id, campaign_id, added_at: every known add of a matched contact whose ``State`` is a campaign id."""
+    contacts = backend.table("wecom_contacts")
+    contacts = contacts.filter(contacts.customer_id.notnull())
+    adds = contacts.filter(contacts.state.notnull()).select("customer_id", "state", "added_at")
+    try:  # the add events kept by the callback (wecom/contacts.py); a store that never had one has no table
+        events = backend.table(EVENTS_TABLE)
+    except ibis.common.exceptions.TableNotFound:
+        events = None
+    if events is not None:
+        events = events.filter(events.change_type.isin(ADDS) & events.state.notnull())
+        matched = contacts.group_by("external_userid").aggregate(customer_id=contacts.customer_id.min())
+        adds = adds.union(
+            events.join(matched, "external_userid").select("customer_id", "state", added_at=events.event_time)
+        )
+    campaigns = backend.table("campaigns").select("campaign_id")
+    return adds.join(campaigns, adds.state == campaigns.campaign_id).select("customer_id", "campaign_id", "added_at")
+
+
 def campaign_acquisitions(backend: Any, as_of: date) -> Any:
     """Per campaign started by ``as_of`` that acquired anyone by then or is an acquisition campaign:
     cost, acquired clients (registered by ``as_of``), CAC, and whether it was still running at ``as_of``."""
-    customers = backend.table("customers")
-    credited = customers.filter(customers.acquisition_campaign_id.notnull() & (customers.registered_at.date() <= as_of))
+    clients = credited_clients(backend, as_of)
+    credited = clients.filter(clients.acquisition_campaign_id.notnull())
     acquired = credited.group_by(campaign_id=credited.acquisition_campaign_id).aggregate(acquired=credited.count())
     c = backend.table("campaigns")
     c = c.filter(c.start_date <= as_of)
@@ -83,8 +140,9 @@ def campaign_acquisitions(backend: Any, as_of: date) -> Any:
 
 
 def client_acquisition_costs(backend: Any, clients: Any, as_of: date, rules: AcquisitionRules) -> Any:
-    """customer_id, cac for each row of ``clients`` (customer_id, acquisition_channel, acquisition_campaign_id),
-    clients registered by ``as_of``: their campaign's CAC as of that date."""
+    """customer_id, cac for each row of ``clients`` (customer_id, acquisition_channel, acquisition_campaign_id: the
+    credited campaign, as :func:`credited_clients` gives), clients registered by ``as_of``: their campaign's CAC as
+    of that date."""
     campaigns = campaign_acquisitions(backend, as_of).select(campaign_key="campaign_id", campaign_cac="cac")
     rows = clients.left_join(campaigns, clients.acquisition_campaign_id == campaigns.campaign_key)
     unit = ibis.literal(0.0)

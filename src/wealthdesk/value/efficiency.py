@@ -29,7 +29,7 @@ import numpy as np
 import pyarrow as pa
 
 from wealthdesk.profiles.build import latest_snapshot
-from wealthdesk.value.acquisition import AcquisitionRules, client_acquisition_costs
+from wealthdesk.value.acquisition import AcquisitionRules, client_acquisition_costs, credited_clients
 from wealthdesk.value.lifetime import Horizon, ValueModels, client_lifetime_values, fit_value_models
 from wealthdesk.value.maintenance import Coverage, MaintenanceRules, cost_coverage, maintenance_costs
 from wealthdesk.value.revenue import RevenueRules, recurring_revenue
@@ -63,10 +63,7 @@ class CustomerValues:
 def _client_base(
     backend: Any, as_of: date, rules: ValueRules, coverage: tuple[Coverage, Coverage]
 ) -> tuple[Any, date | None]:
-    c = backend.table("customers")
-    clients = c.filter(c.registered_at.date() <= as_of).select(
-        "customer_id", "acquisition_channel", "acquisition_campaign_id", "advisor_id"
-    )
+    clients = credited_clients(backend, as_of)
     snapshot = latest_snapshot(backend, as_of)
     parts = (
         clv_summary(backend, as_of, rules.revenue),
@@ -109,6 +106,7 @@ def customer_values(backend: Any, as_of: date, rules: ValueRules | None = None) 
         "customer_id": base.column("customer_id"),
         "acquisition_channel": base.column("acquisition_channel"),
         "acquisition_campaign_id": base.column("acquisition_campaign_id"),
+        "acquisition_credit": base.column("acquisition_credit"),
         "advisor_id": base.column("advisor_id"),
         "x": base.column("x"),
         "t_x": base.column("t_x"),
