@@ -146,15 +146,22 @@ def revoke_tokens(con: duckdb.DuckDBPyConnection, user_id: str, disable: bool = 
     return live
 
 
+_USER_COLUMNS = "u.user_id, u.role, u.display_name, u.advisor_id, u.branch_id"  # what _user_of_row reads
+
+
+def _user_of_row(row: tuple | None) -> User | None:
+    return None if row is None else User(row[0], Role(row[1]), row[2], row[3], row[4])
+
+
 def authenticate(con: duckdb.DuckDBPyConnection, token: str) -> User | None:
     """The user a live token belongs to, or None."""
     row = con.execute(
-        """SELECT u.user_id, u.role, u.display_name, u.advisor_id, u.branch_id
+        f"""SELECT {_USER_COLUMNS}
            FROM wd_tokens t JOIN wd_users u USING (user_id)
            WHERE t.token_hash = ? AND t.revoked_at IS NULL AND NOT u.disabled""",
         [token_hash(token)],
     ).fetchone()
-    return None if row is None else User(row[0], Role(row[1]), row[2], row[3], row[4])
+    return _user_of_row(row)
 
 
 class TokenCache:
@@ -194,3 +201,19 @@ class TokenCache:
         if self._writes != _writes:
             self._users.clear()
             self._writes = _writes
+
+
+def advisor_user_of_wecom_member(con: duckdb.DuckDBPyConnection, wecom_userid: str) -> User | None:
+    """The enabled advisor user of the advisor whose WeCom userid this is (the sidebar's sign-in), or None.
+
+    Asked on every sidebar request rather than remembered, so disabling the user or moving the advisor's WeCom
+    account ends their sidebar access at once. Several users of one advisor: the first by user_id."""
+    ensure_access_tables(con)
+    row = con.execute(
+        f"""SELECT {_USER_COLUMNS}
+           FROM wd_users u JOIN advisors a USING (advisor_id)
+           WHERE a.wecom_userid = ? AND u.role = 'advisor' AND NOT u.disabled
+           ORDER BY u.user_id LIMIT 1""",
+        [wecom_userid],
+    ).fetchone()
+    return _user_of_row(row)

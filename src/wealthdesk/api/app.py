@@ -35,7 +35,7 @@ from wealthdesk.api.view_cache import ClientViewCache
 from wealthdesk.config import Settings
 from wealthdesk.store import connect
 from wealthdesk.store.duckdb_store import ensure_serving_indexes
-from wealthdesk.web import assets, dashboards, home, login, sidebar
+from wealthdesk.web import assets, dashboards, home, login, sidebar, wecom_sidebar
 from wealthdesk.wecom.callbacks import ensure_callbacks_table
 from wealthdesk.wecom.contacts import ensure_contact_events_table
 
@@ -94,6 +94,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(login.router)
     app.include_router(assets.router)
     app.include_router(sidebar.router)
+    app.include_router(wecom_sidebar.router)
     app.include_router(home.router)
     app.include_router(dashboards.router)
 

@@ -56,7 +56,7 @@ def problem(status: int, detail: str, **extra: Any) -> JSONResponse:
 
 def is_page(request: Request) -> bool:
     """A request for a page (not the API): its errors are shown as a page a person can read."""
-    return not request.url.path.startswith(("/api/", "/assets/", "/docs", "/openapi", "/health", "/wecom/"))
+    return not request.url.path.startswith(("/api/", "/assets/", "/docs", "/openapi", "/health", "/wecom/callback"))
 
 
 def answer(request: Request, status: int, detail: str, **extra: Any) -> Response:

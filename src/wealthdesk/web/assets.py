@@ -15,6 +15,7 @@ PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 ASSETS = {
     "wealthdesk.css": (STATIC_DIR / "wealthdesk.css", "text/css; charset=utf-8"),
     "plotly.min.js": (PLOTLY_JS, "text/javascript; charset=utf-8"),
+    "wecom-sidebar.js": (STATIC_DIR / "wecom-sidebar.js", "text/javascript; charset=utf-8"),
 }
 
 

@@ -8,9 +8,12 @@ API (``serve_client``).
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from wealthdesk.access.users import User
 from wealthdesk.api.client_access import serve_client
 from wealthdesk.api.deps import CurrentUser, Cursor
 from wealthdesk.profiles.lifecycle import STAGE_LABELS_ZH
@@ -26,6 +29,11 @@ GENDER_LABELS = {"M": "男", "F": "女"}
 @router.get("/sidebar/{customer_id}", response_class=HTMLResponse)
 async def sidebar_page(request: Request, cursor: Cursor, user: CurrentUser, customer_id: str) -> HTMLResponse:
     card = await serve_client(request, cursor, user, customer_id, "sidebar", sidebar_card)
+    return render_card(request, card, user)
+
+
+def render_card(request: Request, card: dict[str, Any], user: User) -> HTMLResponse:
+    """The sidebar page of a card ``serve_client`` gave (here, and inside WeCom: ``web/wecom_sidebar.py``)."""
     return render(
         request,
         "sidebar.html",

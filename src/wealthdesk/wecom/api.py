@@ -229,7 +229,7 @@ class WeComClient:
             raise WeComApiError("(token)", None, f"the answer has no {key} and expires_in")
         return _Expiring(value, self._clock() + max(lifetime - TOKEN_MARGIN_S, lifetime / 2))
 
-    def jsapi_ticket(self, kind: str = "corp") -> str:
+    def jsapi_ticket(self, kind: str) -> str:
         """The JS-SDK ticket: ``corp`` (get_jsapi_ticket, for wx.config) or ``agent`` (ticket/get?type=agent_config,
         for wx.agentConfig). Cached until shortly before it expires: WeCom allows a few hundred fetches an hour."""
         if kind not in ("corp", "agent"):

@@ -122,3 +122,16 @@ def _added(con: duckdb.DuckDBPyConnection, advisor: str, external: str, when: da
             "UPDATE wecom_contacts SET deleted_at = ? WHERE advisor_userid = ? AND external_userid = ?",
             [ended, advisor, external],
         )
+
+
+def followed_client(
+    con: duckdb.DuckDBPyConnection, advisor_userid: str, external_userid: str
+) -> tuple[bool, str | None]:
+    """Whether the advisor follows the external contact now (a relationship not deleted), and the client it is
+    matched to (None while unmatched). The sidebar's check: a page names a contact, this says if it may be shown."""
+    row = con.execute(
+        """SELECT customer_id FROM wecom_contacts
+           WHERE advisor_userid = ? AND external_userid = ? AND deleted_at IS NULL""",
+        [advisor_userid, external_userid],
+    ).fetchone()
+    return (False, None) if row is None else (True, row[0])
