@@ -64,10 +64,11 @@ def wait_until_up(url: str, process: subprocess.Popen[bytes], log_path: Path) ->
 
 
 @contextmanager
-def serve(world: StaffWorld, folder: Path) -> Iterator[LiveServer]:
+def serve(world: StaffWorld, folder: Path, settings: dict[str, str] | None = None) -> Iterator[LiveServer]:
     """``wealthdesk serve`` (the real command, in a subprocess) on ``world``'s store; stopped on exit.
 
     The server owns the store while it runs, so ``world`` should be a copy (``StaffWorld.copy_to``).
+    ``settings``: ``WEALTHDESK_*`` environment variables for the server (e.g. WeCom's).
     """
     port = free_port()
     log_path = folder / "server.log"
@@ -75,6 +76,7 @@ def serve(world: StaffWorld, folder: Path) -> Iterator[LiveServer]:
     command += ["--store", str(world.store)]
     env = {k: v for k, v in os.environ.items() if not k.startswith("WEALTHDESK_")}  # the test decides the settings
     env["PYTHONUNBUFFERED"] = "1"  # the log is complete the moment a test reads it
+    env.update(settings or {})
     with log_path.open("wb") as log:
         process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=folder)
     base_url = f"http://127.0.0.1:{port}"

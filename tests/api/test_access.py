@@ -86,10 +86,13 @@ MATRIX: dict[str, dict[Role, int]] = {
     "/dashboards/lifecycle": {**dict.fromkeys(Role, 200), Role.advisor: 403},
     "/dashboards/metrics": {**dict.fromkeys(Role, 200), Role.advisor: 403},
     "/dashboards/quality": {**dict.fromkeys(Role, 200), Role.advisor: 403},
+    # the sidebar inside WeCom opens with its own WeCom sign-in only: no API token or page session opens it
+    "/wecom/sidebar/contact?external_userid=wmANYONE0000000001": dict.fromkeys(Role, 401),
 }
-# open to anyone: signing in and out, the stylesheet and chart library the pages load, the health check, and WeCom's
-# callback URL (authenticated by WeCom's signature instead: tests/wecom/test_callback.py)
-PUBLIC = ("/login", "/logout", "/assets/{name}", "/openapi.json", "/health", "/wecom/callback")
+# open to anyone: signing in and out, the stylesheet and chart library the pages load, the health check, WeCom's
+# callback URL (authenticated by WeCom's signature instead: tests/wecom/test_callback.py), and the entry of the
+# sidebar inside WeCom, which signs the advisor in through WeCom's OAuth (tests/web/test_wecom_sidebar.py)
+PUBLIC = ("/login", "/logout", "/assets/{name}", "/openapi.json", "/health", "/wecom/callback", "/wecom/sidebar")
 POSTS: dict[str, dict[Role, int]] = {
     "/api/v1/segments": {**dict.fromkeys(Role, 403), Role.analyst: 201, Role.operations: 201, Role.admin: 201},
     "/api/v1/intake/app_events": {**dict.fromkeys(Role, 403), Role.operations: 200, Role.admin: 200},
