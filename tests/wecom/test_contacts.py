@@ -209,3 +209,15 @@ def test_the_channel_code_of_the_add_that_brought_a_client_credits_its_campaign(
     after = int((later_registered - timedelta(hours=8) + timedelta(days=2)).replace(tzinfo=UTC).timestamp())
     server.send("add_external_contact", later_external[0][0], after, advisor=other_advisor, State=campaign)
     assert _credit(server, later_client, as_of)[:2] == (None, None)
+
+
+def test_the_same_event_in_a_new_callback_is_recorded_once(server: Server) -> None:
+    """WeCom may push an event again encrypted under a new nonce: a callback of its own, the same event."""
+    external = "wmREPUSHED0000000001"
+    for _ in range(2):
+        assert server.send("add_external_contact", external, T0 + 3_000, State="QD-0005") == ("processed", None)
+    assert server.history(external) == [("add_external_contact", server.advisor, "QD-0005", None, None)]
+    server.send("del_follow_user", external, T0 + 3_100)
+    server.send("del_follow_user", external, T0 + 3_100)
+    assert len(server.history(external)) == 2
+    assert server.relationship(external)[3] == _china(T0 + 3_100)

@@ -5,8 +5,10 @@ the ``State`` of the channel QR code, 渠道活码, that brought them), edits
 them, deletes them (``Source`` says whether a transfer did), when the client
 deletes the advisor, and when a transfer of the client to another advisor
 fails (``FailReason``). Every such event is appended to
-``wecom_contact_events``, one row per callback, so the history is whole and a
-retried callback adds nothing. The current state of each relationship is kept
+``wecom_contact_events``, once: a retried callback adds nothing, and neither
+does the same event sent again in a callback of its own (WeCom documents no
+event id; FromUserName is ``sys``, so an event is known by its CreateTime,
+ChangeType, UserID and ExternalUserID). The current state of each relationship is kept
 in ``wecom_contacts``, the table ingest loads and the profiles read:
 
 - an add (``add_external_contact``, ``add_half_external_contact``) starts the
@@ -67,6 +69,12 @@ def apply_contact_event(con: duckdb.DuckDBPyConnection, fields: dict[str, str], 
     )
     advisor, external = fields["UserID"], fields["ExternalUserID"]
     state = fields.get("State") or None
+    if con.execute(
+        f"""SELECT 1 FROM {EVENTS_TABLE}
+            WHERE event_time = ? AND change_type = ? AND advisor_userid = ? AND external_userid = ?""",
+        [when, change, advisor, external],
+    ).fetchone():
+        return change  # the same event sent again in a new callback (encrypted anew): already in the history
     con.execute(
         f"INSERT INTO {EVENTS_TABLE} VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
         [
