@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import duckdb
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from typer.testing import CliRunner
 
 from wealthdesk.api.app import create_app
+from wealthdesk.cli import app
 from wealthdesk.config import load_settings
 from wealthdesk.testing import StaffWorld
-from wealthdesk.wecom.callbacks import store_callback, stored_callbacks
+from wealthdesk.wecom.callbacks import ensure_callbacks_table, store_callback, stored_callbacks
 from wealthdesk.wecom.crypto import WeComCrypto
 from wealthdesk.wecom.sample import (
     AES_KEY,
@@ -205,3 +209,41 @@ def test_a_retry_of_a_callback_stored_but_never_processed_is_processed(live: Tes
     assert [r["status"] for r in _rows(live) if r["nonce"] == "crashed-1"] == ["received"]
     assert live.post("/wecom/callback", params=query, content=body).status_code == 200  # WeCom's retry
     assert [r["status"] for r in _rows(live) if r["nonce"] == "crashed-1"] == ["processed"]
+
+
+def test_callbacks_stored_but_not_processed_are_processed_at_start_up_and_by_the_cli(
+    staff: StaffWorld, tmp_path: Path
+) -> None:
+    """Stored just before the server stopped (and never retried by WeCom), or failed: not left behind."""
+    store = staff.copy_to(tmp_path).store
+    now = str(int(time.time()))
+    good = ADD_CONTACT.format(now=now).replace("QD-0001", "QD-RESTART")
+    bad = good.replace("<UserID><![CDATA[zhangsan]]></UserID>", "")  # an add without its advisor: cannot apply
+    con = duckdb.connect(str(store))
+    try:
+        ensure_callbacks_table(con)
+        for nonce, plaintext in (("restart-1", good), ("restart-2", bad)):
+            query, body = _signed(CRYPTO, plaintext, now, nonce)
+            store_callback(
+                con,
+                timestamp=now,
+                nonce=nonce,
+                msg_signature=query["msg_signature"],
+                encrypted=CRYPTO.encrypted_part(body),
+                body=body,
+                plaintext=plaintext,
+            )
+    finally:
+        con.close()
+    with TestClient(create_app(load_settings(store=store))) as client:
+        rows = {r["nonce"]: r for r in _rows(client)}
+        assert rows["restart-1"]["status"] == "processed"
+        assert rows["restart-2"]["status"] == "failed" and "UserID" in rows["restart-2"]["error"]
+        state = client.app.state.con.execute(  # type: ignore[attr-defined]
+            "SELECT state FROM wecom_contacts WHERE external_userid = 'woAJ2GCAAAXtWyujaWJHDDGi0mACHAAA'"
+        ).fetchall()
+        assert ("QD-RESTART",) in state
+    result = CliRunner().invoke(app, ["wecom", "reprocess", "--store", str(store), "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["processed"] == 0 and report["failing"] == 1 and "UserID" in report["errors"][0]

@@ -19,10 +19,12 @@ into ``wd_audit`` every second, at start-up and at shutdown
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import duckdb
 from fastapi import FastAPI
 
 from wealthdesk import __version__
@@ -36,8 +38,18 @@ from wealthdesk.config import Settings
 from wealthdesk.store import connect
 from wealthdesk.store.duckdb_store import ensure_serving_indexes
 from wealthdesk.web import assets, dashboards, home, login, sidebar, wecom_sidebar
-from wealthdesk.wecom.callbacks import ensure_callbacks_table
+from wealthdesk.wecom.callbacks import ensure_callbacks_table, process_stored
 from wealthdesk.wecom.contacts import ensure_contact_events_table
+
+log = logging.getLogger(__name__)
+
+
+def _process_stored_callbacks(con: duckdb.DuckDBPyConnection) -> None:
+    """WeCom callbacks stored but not processed (the server stopped in between, or an older version failed them)
+    are processed before the server takes new ones."""
+    done, failing = process_stored(con)
+    if done or failing:
+        log.info("WeCom callbacks stored earlier: %d processed now, %d still failing", done, failing)
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -52,6 +64,7 @@ def create_app(settings: Settings) -> FastAPI:
             ensure_callbacks_table(con)
             ensure_contact_events_table(con)
             ensure_serving_indexes(con)  # point lookups of one client; `wealthdesk run` drops those of derived tables
+            _process_stored_callbacks(con)
             app.state.con = con
             app.state.settings = settings
             app.state.audit_writer = AuditWriter(con, journal_folder(settings.store))

@@ -14,14 +14,12 @@ the same and changes nothing.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import re
 import threading
 import time
 from typing import Annotated
 
-import duckdb
 from fastapi import APIRouter, FastAPI, HTTPException, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import PlainTextResponse
@@ -29,10 +27,8 @@ from fastapi.responses import PlainTextResponse
 from wealthdesk.api.deps import server_part
 from wealthdesk.api.problems import problem_responses
 from wealthdesk.config import Settings
-from wealthdesk.wecom.callbacks import ReplayedNonce, mark_processed, store_callback
-from wealthdesk.wecom.contacts import apply_contact_event
+from wealthdesk.wecom.callbacks import ReplayedNonce, process_callback, store_callback
 from wealthdesk.wecom.crypto import ReceiveIdMismatchError, SignatureError, WeComCrypto, WeComCryptoError
-from wealthdesk.wecom.events import callback_fields, callback_kind
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/wecom", tags=["wecom"], responses=problem_responses(409, 413, 503))
@@ -148,26 +144,4 @@ def _store_and_process(
             plaintext=plaintext,
         )
         if received.status != "processed":
-            _process(con, received.digest, plaintext)
-
-
-def _process(con: duckdb.DuckDBPyConnection, digest: str, plaintext: str) -> None:
-    """Process a stored callback in one transaction with its ``processed`` mark; a failure is rolled back and
-    recorded on the callback's row instead (it stays, and WeCom's next retry of it is processed again)."""
-    cursor = con.cursor()
-    try:
-        try:
-            cursor.begin()
-            fields = callback_fields(plaintext)
-            kind = callback_kind(fields)
-            if kind.startswith("event/change_external_contact/"):
-                apply_contact_event(cursor, fields, digest)
-            mark_processed(cursor, digest, kind)
-            cursor.commit()
-        except Exception as exc:
-            with contextlib.suppress(duckdb.Error):  # a failed commit has ended the transaction already
-                cursor.rollback()
-            log.exception("WeCom callback %s could not be processed; it is stored", digest)
-            mark_processed(cursor, digest, None, f"{type(exc).__name__}: {exc}")
-    finally:
-        cursor.close()
+            process_callback(con, received.digest, plaintext)

@@ -12,13 +12,16 @@ or sign new content under a nonce seen before. So:
 - the raw envelope and its plaintext are committed before processing starts,
   with ``status`` ``received``; processing sets ``processed`` or ``failed``
   with the error, so nothing WeCom sent is lost; a callback whose
-  processing failed or never ran is processed again when WeCom retries it.
+  processing failed or never ran is processed again when WeCom retries it,
+  when the server starts (one stored just before it stopped, or one that
+  failed under an older version), or by ``wealthdesk wecom reprocess``.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -26,6 +29,10 @@ from typing import Any
 import duckdb
 
 from wealthdesk.errors import WealthdeskError
+from wealthdesk.wecom.contacts import apply_contact_event
+from wealthdesk.wecom.events import callback_fields, callback_kind
+
+log = logging.getLogger(__name__)
 
 CALLBACKS_TABLE = "wd_wecom_callbacks"
 CALLBACKS_DDL = f"""CREATE TABLE IF NOT EXISTS {CALLBACKS_TABLE} (
@@ -119,3 +126,40 @@ def stored_callbacks(con: duckdb.DuckDBPyConnection, status: str | None = None) 
     cursor = con.execute(f"SELECT * FROM {CALLBACKS_TABLE} {where} ORDER BY received_at, digest", params)
     names = [d[0] for d in cursor.description]
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def process_callback(con: duckdb.DuckDBPyConnection, digest: str, plaintext: str) -> bool:
+    """Process a stored callback in one transaction with its ``processed`` mark; a failure is rolled back and
+    recorded on the callback's row instead (it stays, to be processed again). Whether it was processed."""
+    cursor = con.cursor()
+    try:
+        try:
+            cursor.begin()
+            fields = callback_fields(plaintext)
+            kind = callback_kind(fields)
+            if kind.startswith("event/change_external_contact/"):
+                apply_contact_event(cursor, fields, digest)
+            mark_processed(cursor, digest, kind)
+            cursor.commit()
+            return True
+        except Exception as exc:
+            with contextlib.suppress(duckdb.Error):  # a failed commit has ended the transaction already
+                cursor.rollback()
+            log.exception("WeCom callback %s could not be processed; it is stored", digest)
+            mark_processed(cursor, digest, None, f"{type(exc).__name__}: {exc}")
+            return False
+    finally:
+        cursor.close()
+
+
+def process_stored(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
+    """Process again, oldest first, every stored callback not processed (``received``: stored just before a stop;
+    ``failed``). Returns (processed now, still failing)."""
+    done = failing = 0
+    for status in ("received", "failed"):
+        for row in stored_callbacks(con, status):
+            if process_callback(con, row["digest"], row["plaintext"]):
+                done += 1
+            else:
+                failing += 1
+    return done, failing
