@@ -12,6 +12,7 @@ import dataclasses
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -125,3 +126,13 @@ def a_wecom_client(con: duckdb.DuckDBPyConnection) -> tuple[str, str, str]:
         """SELECT customer_id, external_userid, advisor_userid FROM wecom_contacts
            WHERE customer_id IS NOT NULL ORDER BY customer_id LIMIT 1"""
     ).fetchall()[0]
+
+
+def app_sql(client: Any, query: str, params: list[object] | None = None) -> list[tuple]:
+    """Rows of ``query`` on the own connection of a running app (a FastAPI ``TestClient``'s): while the server runs
+    it owns the store, so a test reads the store through it, on a cursor of its own."""
+    cursor = client.app.state.con.cursor()
+    try:
+        return cursor.execute(query, params or []).fetchall()
+    finally:
+        cursor.close()

@@ -26,7 +26,7 @@ from wealthdesk.api.view_cache import ClientViewCache
 from wealthdesk.config import load_settings
 from wealthdesk.profiles.view import ClientNotFound, ClientRecord, client_view
 from wealthdesk.schema.wecom import BEIJING_OFFSET_MS
-from wealthdesk.testing import StaffWorld, a_wecom_client
+from wealthdesk.testing import StaffWorld, a_wecom_client, app_sql
 
 PII = frozenset({"name", "phone", "id_number"})
 
@@ -44,11 +44,7 @@ class Served:
         return self.client.get(path, headers={"Authorization": f"Bearer {self.world.tokens[role]}"})
 
     def sql(self, query: str, params: list[object] | None = None) -> list[tuple]:
-        cursor = self.client.app.state.con.cursor()  # type: ignore[attr-defined]
-        try:
-            return cursor.execute(query, params or []).fetchall()
-        finally:
-            cursor.close()
+        return app_sql(self.client, query, params)
 
 
 @contextmanager

@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from wealthdesk.access.users import revoke_tokens
 from wealthdesk.api.app import create_app
 from wealthdesk.config import load_settings
-from wealthdesk.testing import StaffWorld
+from wealthdesk.testing import StaffWorld, app_sql
 from wealthdesk.wecom.crypto import jsapi_signature
 from wealthdesk.wecom.fake_api import FakeWeCom
 
@@ -31,11 +31,7 @@ class Sidebar:
     member: str  # the advisor user's WeCom userid
 
     def sql(self, query: str, params: list[object] | None = None) -> list[tuple]:
-        cursor = self.client.app.state.con.cursor()  # type: ignore[attr-defined]
-        try:
-            return cursor.execute(query, params or []).fetchall()
-        finally:
-            cursor.close()
+        return app_sql(self.client, query, params)
 
     def sign_in(self, member: str | None = None) -> httpx.Response:
         """Open the sidebar with no session, go through WeCom's OAuth as ``member``, come back: the last answer."""

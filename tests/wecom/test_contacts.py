@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 
 from wealthdesk.api.app import create_app
 from wealthdesk.config import load_settings
-from wealthdesk.testing import StaffWorld
+from wealthdesk.testing import StaffWorld, app_sql
 from wealthdesk.value.acquisition import campaign_acquisitions, credited_clients
 from wealthdesk.wecom.crypto import WeComCrypto
 from wealthdesk.wecom.sample import AES_KEY, CORP_ID, TOKEN
@@ -28,11 +28,7 @@ class Server:
     nonces: int = 0
 
     def sql(self, query: str, params: list[object] | None = None) -> list[tuple]:
-        cursor = self.client.app.state.con.cursor()  # type: ignore[attr-defined]
-        try:
-            return cursor.execute(query, params or []).fetchall()
-        finally:
-            cursor.close()
+        return app_sql(self.client, query, params)
 
     def send(self, change: str, external: str, when: int, advisor: str | None = None, **extra: str) -> tuple:
         """Post one change_external_contact event as WeCom would; the callback's stored (status, error)."""
