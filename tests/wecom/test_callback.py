@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 from wealthdesk.api.app import create_app
 from wealthdesk.cli import app
 from wealthdesk.config import load_settings
-from wealthdesk.testing import StaffWorld
+from wealthdesk.testing import StaffWorld, app_sql
 from wealthdesk.wecom.callbacks import ensure_callbacks_table, store_callback, stored_callbacks
 from wealthdesk.wecom.crypto import WeComCrypto
 from wealthdesk.wecom.sample import (
@@ -36,11 +36,12 @@ from wealthdesk.wecom.sample import (
 )
 
 CRYPTO = WeComCrypto(TOKEN, AES_KEY, CORP_ID)
+EXTERNAL = "woAJ2GCAAAXtWyujaWJHDDGi0mACHAAA"
 ADD_CONTACT = (
     "<xml><ToUserName><![CDATA[ww1436e0e65a779aee]]></ToUserName><FromUserName><![CDATA[sys]]></FromUserName>"
     "<CreateTime>{now}</CreateTime><MsgType><![CDATA[event]]></MsgType>"
     "<Event><![CDATA[change_external_contact]]></Event><ChangeType><![CDATA[add_external_contact]]></ChangeType>"
-    "<UserID><![CDATA[zhangsan]]></UserID><ExternalUserID><![CDATA[woAJ2GCAAAXtWyujaWJHDDGi0mACHAAA]]></ExternalUserID>"
+    "<UserID><![CDATA[zhangsan]]></UserID><ExternalUserID><![CDATA[" + EXTERNAL + "]]></ExternalUserID>"
     "<State><![CDATA[QD-0001]]></State><WelcomeCode><![CDATA[WELCOMECODE]]></WelcomeCode></xml>"
 )
 
@@ -239,9 +240,7 @@ def test_callbacks_stored_but_not_processed_are_processed_at_start_up_and_by_the
         rows = {r["nonce"]: r for r in _rows(client)}
         assert rows["restart-1"]["status"] == "processed"
         assert rows["restart-2"]["status"] == "failed" and "UserID" in rows["restart-2"]["error"]
-        state = client.app.state.con.execute(  # type: ignore[attr-defined]
-            "SELECT state FROM wecom_contacts WHERE external_userid = 'woAJ2GCAAAXtWyujaWJHDDGi0mACHAAA'"
-        ).fetchall()
+        state = app_sql(client, "SELECT state FROM wecom_contacts WHERE external_userid = ?", [EXTERNAL])
         assert ("QD-RESTART",) in state
     result = CliRunner().invoke(app, ["wecom", "reprocess", "--store", str(store), "--json"])
     assert result.exit_code == 0, result.output
