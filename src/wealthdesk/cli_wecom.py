@@ -10,7 +10,7 @@ from typing import IO, TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from wealthdesk.cli_shared import JsonOption, StoreOption, console, print_json, store_settings
+from wealthdesk.cli_shared import JsonOption, StoreOption, console, err_console, print_json, store_settings
 
 if TYPE_CHECKING:
     from wealthdesk.wecom.tag_sync import SyncPlan
@@ -75,49 +75,29 @@ def wecom_sync(
     from wealthdesk.wecom.tag_sync import apply_sync, plan_sync
 
     settings = store_settings(store)
-    with client_from_settings(settings) as client, open_store(settings) as con:
-        plan = plan_sync(con, client)
-    if dry_run:
-        if as_json:
-            print_json({"dry_run": True, **plan.to_dict()})
-        else:
-            _print_plan(plan)
-            console.print("dry run: nothing was changed in WeCom")
-        return
     with client_from_settings(settings) as client:
+        with open_store(settings) as con:
+            plan = plan_sync(con, client)
+        if dry_run:
+            if as_json:
+                print_json({"dry_run": True, **plan.to_dict()})
+            else:
+                _print_plan(plan)
+                console.print("dry run: nothing was changed in WeCom")
+            return
         result = apply_sync(client, plan)
     if as_json:
         print_json(result.to_dict())
-        return
-    _print_plan(plan)
-    console.print(
-        f"created {result.tags_created:,} tag(s); marked {result.relationships_marked:,} relationship(s); "
-        f"{result.relationships_gone:,} no longer in WeCom"
-    )
-
-
-@wecom_app.command("reprocess")
-def wecom_reprocess(store: StoreOption = None, as_json: JsonOption = False) -> None:
-    """Process again every stored WeCom callback not processed: stored just before the server stopped, or failed
-    (after fixing the cause). The server also does this when it starts.
-
-    Example: wealthdesk wecom reprocess
-    """
-    from wealthdesk.store import open_store
-    from wealthdesk.wecom.callbacks import ensure_callbacks_table, process_stored, stored_callbacks
-    from wealthdesk.wecom.contacts import ensure_contact_events_table
-
-    with open_store(store_settings(store)) as con:
-        ensure_callbacks_table(con)
-        ensure_contact_events_table(con)
-        done, failing = process_stored(con)
-        errors = [(row["digest"][:12], row["error"]) for row in stored_callbacks(con, "failed")]
-    if as_json:
-        print_json({"processed": done, "failing": failing, "errors": [e for _, e in errors]})
-        return
-    console.print(f"processed {done:,} stored callback(s); {failing:,} still failing")
-    for digest, error in errors[:20]:
-        console.print(f"  {digest}…: {error}")
+    else:
+        _print_plan(plan)
+        console.print(
+            f"created {result.tags_created:,} tag(s); marked {result.relationships_marked:,} relationship(s); "
+            f"{result.relationships_gone:,} no longer in WeCom"
+        )
+        for problem in result.problems:
+            err_console.print(f"[bold red]problem:[/] {problem}")
+    if result.problems:
+        raise typer.Exit(1)
 
 
 def _print_plan(plan: SyncPlan) -> None:
@@ -127,6 +107,8 @@ def _print_plan(plan: SyncPlan) -> None:
     )
     for group, names in plan.create.items():
         console.print(f"  create in {group}: {', '.join(names)}")
+    for (group, name), why in sorted(plan.refused.items()):
+        console.print(f"  not synced: {group}/{name}: {why}")
     for mark in plan.marks[:20]:
         changes = [f"+{g}/{n}" for g, n in mark.add] + [f"-{g}/{n}" for g, n in mark.remove]
         console.print(f"  {mark.userid} → {mark.external_userid} ({mark.customer_id}): {' '.join(changes)}")

@@ -16,10 +16,11 @@ from wealthdesk.errors import ConfigError
 from wealthdesk.testing import StaffWorld
 from wealthdesk.wecom.api import WeComApiError, WeComClient
 from wealthdesk.wecom.fake_api import FakeWeCom
-from wealthdesk.wecom.tag_sync import GROUP_PREFIX, apply_sync, desired_tags, group_name, plan_sync
+from wealthdesk.wecom.tag_sync import CATEGORY_LABELS, GROUP_PREFIX, apply_sync, desired_tags, group_name, plan_sync
 
 CORP_ID, SECRET = "ww4f1e2d3c4b5a6978", "s3cret-of-the-customer-contact-app"
 MARK = "/cgi-bin/externalcontact/mark_tag"
+OURS = {group_name(category) for category in CATEGORY_LABELS}
 STRANGER = ("stranger01", "wmSTRANGER0000000001")  # a relationship WeCom has and the store does not
 
 
@@ -38,7 +39,7 @@ class World:
         names = {
             t["id"]: (g["group_name"], t["name"])
             for g in self.wecom.tag_groups()
-            if g["group_name"].startswith(GROUP_PREFIX)
+            if g["group_name"] in OURS
             for t in g["tag"]
         }
         return {key: {names[i] for i in self.wecom.contact_tags(*key) if i in names} for key in desired_tags(self.con)}
@@ -195,3 +196,70 @@ def test_the_cli_shows_the_plan_and_names_missing_settings(world: World, monkeyp
         assert text.exit_code == 0 and "marked 0 relationship(s)" in text.output
     finally:
         world.con = duckdb.connect(world.store)
+
+
+def _tagged_contact(world: World) -> str:
+    """A client of a current relationship."""
+    return world.con.execute(
+        "SELECT min(customer_id) FROM wecom_contacts WHERE deleted_at IS NULL AND customer_id IS NOT NULL"
+    ).fetchone()[0]
+
+
+def test_a_tag_wecom_cannot_take_is_reported_and_the_rest_is_synced(world: World) -> None:
+    """A label over WeCom's 30 characters, and a group WeCom refuses to extend, hold nothing else up."""
+    customer = _tagged_contact(world)
+    label = world.con.execute("SELECT min(label) FROM customer_tags WHERE category = 'activity'").fetchone()[0]
+    long = "近三十日" * 8  # 32 characters
+    world.con.execute("UPDATE customer_tags SET label = ? WHERE label = ?", [long, label])
+    world.con.execute(
+        "INSERT INTO keyword_tags (customer_id, tag, label) VALUES (?, 'new_interest', '新兴趣')", [customer]
+    )
+    try:
+        with world.client() as client:
+            plan = plan_sync(world.con, client)
+            assert plan.refused == {("画像·活跃度", long): "WeCom takes tag names of 1 to 30 characters"}
+            assert plan.create == {"画像·聊天兴趣": ["新兴趣"]}
+            world.wecom.fail_next("/cgi-bin/externalcontact/add_corp_tag", 45056)  # WeCom refuses the new tag
+            result = apply_sync(client, plan)
+            assert result.problems and "画像·聊天兴趣" in result.problems[0] and result.tags_missing >= 1
+            gone = {k for k, v in expected(world.con).items() if ("画像·活跃度", label) in v or long in str(v)}
+            assert result.relationships_marked >= len(gone) > 0  # the old label came off everywhere
+            # the next run creates the tag WeCom refused before, and puts it on
+            again = apply_sync(client, plan_sync(world.con, client))
+            assert again.problems == [] and again.tags_created == 1
+        want = {k: {t for t in v if t[1] != long} for k, v in expected(world.con).items()}
+        assert world.on_wecom() == want
+    finally:
+        world.con.execute("UPDATE customer_tags SET label = ? WHERE label = ?", [label, long])
+        world.con.execute("DELETE FROM keyword_tags WHERE tag = 'fresh'")
+        with world.client() as client:
+            apply_sync(client, plan_sync(world.con, client))
+
+
+def test_a_group_that_only_looks_like_ours_is_left_alone(world: World) -> None:
+    key = next(k for k, v in expected(world.con).items() if v)
+    with world.client() as client:
+        lookalike = client.add_corp_tags("画像·投顾手工标注", ["重点客户"])  # made by hand, with our prefix
+        client.mark_tag(*key, [lookalike.tags[0].id], [])
+        plan = plan_sync(world.con, client)
+        assert plan.marks == []
+    assert lookalike.tags[0].id in world.wecom.contact_tags(*key)
+
+
+def test_tags_made_meanwhile_are_used_not_made_twice(world: World) -> None:
+    """add_corp_tag answered 40071 (name exists): made by a call whose answer was lost, or by another run."""
+    customer = _tagged_contact(world)
+    world.con.execute("INSERT INTO keyword_tags (customer_id, tag, label) VALUES (?, 'late', '晚到的兴趣')", [customer])
+    try:
+        with world.client() as client:
+            plan = plan_sync(world.con, client)
+            assert plan.create == {"画像·聊天兴趣": ["晚到的兴趣"]}
+            group = next(g for g in client.corp_tags() if g.group_name == "画像·聊天兴趣")
+            client.add_corp_tags(group.group_name, ["晚到的兴趣"], group_id=group.group_id)  # made meanwhile
+            result = apply_sync(client, plan)
+        assert result.problems == [] and result.tags_created == 0 and result.tags_missing == 0
+        assert world.on_wecom() == expected(world.con)
+    finally:
+        world.con.execute("DELETE FROM keyword_tags WHERE tag = 'late'")
+        with world.client() as client:
+            apply_sync(client, plan_sync(world.con, client))

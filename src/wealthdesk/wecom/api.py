@@ -120,7 +120,9 @@ class WeComClient:
         self._clock, self._sleep = clock, sleep
         self._token = _Expiring()
         self._tickets: dict[str, _Expiring] = {}
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # the token: one fetch at a time, the others wait for it
+        self._ticket_lock = threading.Lock()  # the tickets: likewise (WeCom allows 100 agent tickets an hour)
+        self._stats_lock = threading.Lock()
         self.stats = CallStats()
 
     def close(self) -> None:
@@ -136,52 +138,72 @@ class WeComClient:
 
     def call(self, method: str, path: str, params: dict[str, Any] | None = None, body: Any = None) -> dict[str, Any]:
         """One API call with the access token: the answer's JSON when errcode is 0, else :class:`WeComApiError`."""
-        refreshed = False
-        for attempt in range(1, self._attempts + 1):
-            token = self.access_token()
-            answer = self._send(method, path, {**(params or {}), "access_token": token}, body, attempt)
-            if answer is None:  # transport or HTTP failure: already waited
-                continue
-            code = answer.get("errcode", 0)
-            if code == 0:
-                return answer
-            if code in TOKEN_ERRORS and not refreshed:
-                refreshed = True
-                self._forget_token(token)
-                self.stats.token_refreshes += 1
-                log.info("WeCom %s: access token refused (errcode %s); fetching a new one", path, code)
-                continue
-            if code in LIMIT_ERRORS and attempt < self._attempts:
-                self._back_off(path, attempt, f"errcode {code}")
-                continue
-            raise WeComApiError(path, code, str(answer.get("errmsg", "")))
-        raise WeComApiError(path, None, f"no answer after {self._attempts} attempts")
+        return self._exchange(method, path, params, body, authenticated=True)
 
-    def _send(self, method: str, path: str, params: dict[str, Any], body: Any, attempt: int) -> dict[str, Any] | None:
-        self.stats.requests += 1
-        self.stats.by_path[path] = self.stats.by_path.get(path, 0) + 1
-        if attempt > 1:
-            self.stats.retries += 1
+    def _exchange(
+        self, method: str, path: str, params: dict[str, Any] | None, body: Any, *, authenticated: bool
+    ) -> dict[str, Any]:
+        """Send until answered: once more after a refused token (that is not one of the attempts), and after a
+        limit or a failure with back-off, up to ``attempts`` in all; then the last reason, with WeCom's errcode."""
+        refreshed = False
+        attempt, sent = 1, 0
+        while True:
+            query = dict(params or {})
+            token = self.access_token() if authenticated else ""
+            if authenticated:
+                query["access_token"] = token
+            answer, problem = self._send(method, path, query, body, resent=sent > 0)
+            sent += 1
+            code: int | None = None
+            if answer is not None:
+                code = answer.get("errcode", 0)
+                if code == 0:
+                    return answer
+                if authenticated and code in TOKEN_ERRORS and not refreshed:
+                    refreshed = True
+                    self._forget_token(token)
+                    self._count(token_refreshes=1)
+                    log.info("WeCom %s: access token refused (errcode %s); fetching a new one", path, code)
+                    continue
+                problem = f"errcode {code}: {answer.get('errmsg', '')}"
+                if code not in LIMIT_ERRORS:
+                    raise WeComApiError(path, code, str(answer.get("errmsg", "")))
+            if attempt >= self._attempts:
+                raise WeComApiError(path, code, f"{problem} (gave up after {attempt} attempts)")
+            self._back_off(path, attempt, problem if code is None else f"errcode {code}")
+            attempt += 1
+
+    def _send(
+        self, method: str, path: str, params: dict[str, Any], body: Any, *, resent: bool
+    ) -> tuple[dict[str, Any] | None, str]:
+        """One request: (the JSON answer, "") or (None, why) for a failure worth retrying (HTTP 5xx, transport)."""
+        self._count(requests=1, retries=int(resent), path=path)
         try:
             response = self._http.request(method, path, params=params, json=body)
         except httpx.TransportError as exc:
-            problem = f"{type(exc).__name__}"
-        else:
-            if response.status_code < 500:
-                if response.status_code != 200:
-                    raise WeComApiError(path, None, f"HTTP {response.status_code}")
-                try:
-                    answer = response.json()
-                except ValueError:
-                    raise WeComApiError(path, None, "the answer is not JSON") from None
-                if not isinstance(answer, dict):
-                    raise WeComApiError(path, None, "the answer is not a JSON object")
-                return answer
-            problem = f"HTTP {response.status_code}"
-        if attempt >= self._attempts:
-            raise WeComApiError(path, None, f"{problem} after {attempt} attempts")
-        self._back_off(path, attempt, problem)
-        return None
+            return None, type(exc).__name__
+        if response.status_code >= 500:
+            return None, f"HTTP {response.status_code}"
+        if response.status_code != 200:
+            raise WeComApiError(path, None, f"HTTP {response.status_code}")
+        try:
+            answer = response.json()
+        except ValueError:
+            raise WeComApiError(path, None, "the answer is not JSON") from None
+        if not isinstance(answer, dict):
+            raise WeComApiError(path, None, "the answer is not a JSON object")
+        return answer, ""
+
+    def _count(
+        self, requests: int = 0, retries: int = 0, token_refreshes: int = 0, waited_s: float = 0.0, path: str = ""
+    ) -> None:
+        with self._stats_lock:
+            self.stats.requests += requests
+            self.stats.retries += retries
+            self.stats.token_refreshes += token_refreshes
+            self.stats.waited_s += waited_s
+            if path:
+                self.stats.by_path[path] = self.stats.by_path.get(path, 0) + requests
 
     def _back_off(self, path: str, attempt: int, why: str) -> None:
         """Exponential back-off with jitter: 1, 2, 4 … × backoff_s, each scaled by a random 0.5–1."""
@@ -189,7 +211,7 @@ class WeComClient:
         log.warning(
             "WeCom %s: %s; retrying in %.1f s (attempt %d of %d)", path, why, delay, attempt + 1, self._attempts
         )
-        self.stats.waited_s += delay
+        self._count(waited_s=delay)
         self._sleep(delay)
 
     # ---------------------------------------------------------------- token and tickets
@@ -198,9 +220,8 @@ class WeComClient:
         """The cached access token, fetched when there is none or it is about to expire."""
         with self._lock:
             if not self._token.value or self._clock() >= self._token.renew_at:
-                answer = self._unauthenticated(
-                    "/cgi-bin/gettoken", {"corpid": self._corp_id, "corpsecret": self._secret}
-                )
+                query = {"corpid": self._corp_id, "corpsecret": self._secret}
+                answer = self._exchange("GET", "/cgi-bin/gettoken", query, None, authenticated=False)
                 self._token = self._expiring(answer, "access_token")
             return self._token.value
 
@@ -208,20 +229,6 @@ class WeComClient:
         with self._lock:
             if self._token.value == token:  # another thread may have fetched a new one already
                 self._token = _Expiring()
-
-    def _unauthenticated(self, path: str, params: dict[str, str]) -> dict[str, Any]:
-        for attempt in range(1, self._attempts + 1):
-            answer = self._send("GET", path, params, None, attempt)
-            if answer is None:
-                continue
-            code = answer.get("errcode", 0)
-            if code == 0:
-                return answer
-            if code in LIMIT_ERRORS and attempt < self._attempts:
-                self._back_off(path, attempt, f"errcode {code}")
-                continue
-            raise WeComApiError(path, code, str(answer.get("errmsg", "")))
-        raise WeComApiError(path, None, f"no answer after {self._attempts} attempts")
 
     def _expiring(self, answer: dict[str, Any], key: str) -> _Expiring:
         value, lifetime = answer.get(key), answer.get("expires_in")
@@ -234,18 +241,17 @@ class WeComClient:
         for wx.agentConfig). Cached until shortly before it expires: WeCom allows a few hundred fetches an hour."""
         if kind not in ("corp", "agent"):
             raise ValueError(f"ticket kind {kind!r}: corp or agent")
-        with self._lock:
+        with self._ticket_lock:
             cached = self._tickets.get(kind)
             if cached and self._clock() < cached.renew_at:
                 return cached.value
-        if kind == "corp":
-            answer = self.call("GET", "/cgi-bin/get_jsapi_ticket")
-        else:
-            answer = self.call("GET", "/cgi-bin/ticket/get", {"type": "agent_config"})
-        ticket = self._expiring(answer, "ticket")
-        with self._lock:
+            if kind == "corp":
+                answer = self.call("GET", "/cgi-bin/get_jsapi_ticket")
+            else:
+                answer = self.call("GET", "/cgi-bin/ticket/get", {"type": "agent_config"})
+            ticket = self._expiring(answer, "ticket")
             self._tickets[kind] = ticket
-        return ticket.value
+            return ticket.value
 
     # ---------------------------------------------------------------- tags and contacts
 
