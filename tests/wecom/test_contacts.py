@@ -164,47 +164,73 @@ def _credit(server: Server, customer: str, as_of: date) -> tuple[str | None, str
     return row["acquisition_campaign_id"], row["acquisition_credit"], acquired
 
 
+def _epoch(china: datetime) -> int:
+    """The CreateTime WeCom sends for a moment the store writes in China time."""
+    return int((china - timedelta(hours=8)).replace(tzinfo=UTC).timestamp())
+
+
 def test_the_channel_code_of_the_add_that_brought_a_client_credits_its_campaign(server: Server) -> None:
-    """State → CAC: an uncredited client added through a campaign's channel code before registering is that
-    campaign's acquisition; the first such add counts even after a later add replaced its State."""
+    """State → CAC: an uncredited client added through a campaign's channel code, while it ran and before they
+    registered, is that campaign's acquisition; the first such add counts after a later add replaced its row."""
     as_of = server.sql("SELECT max(trade_time)::DATE FROM trades")[0][0]
-    campaign, started = server.sql(
-        "SELECT campaign_id, start_date FROM campaigns WHERE objective = 'acquisition' ORDER BY start_date LIMIT 1"
+    campaign, started, ended = server.sql(
+        """SELECT campaign_id, start_date, coalesce(end_date, ?) FROM campaigns WHERE objective = 'acquisition'
+           ORDER BY end_date - start_date DESC, campaign_id LIMIT 1""",
+        [as_of],
     )[0]
-    customer, registered, external, other_advisor, later_client = server.sql(
+    clients = server.sql(
         """WITH clean AS (  -- no campaign credited, and no contact whose State names one
                 SELECT customer_id, registered_at FROM customers
-                WHERE acquisition_campaign_id IS NULL AND registered_at::DATE BETWEEN ? AND ?
+                WHERE acquisition_campaign_id IS NULL AND registered_at::DATE BETWEEN ? AND least(?, ?)
                   AND customer_id NOT IN (SELECT customer_id FROM wecom_contacts WHERE customer_id IS NOT NULL
                                           AND state IN (SELECT campaign_id FROM campaigns)))
-            SELECT c.customer_id, c.registered_at, w.external_userid,
+            SELECT c.customer_id, c.registered_at, min(w.external_userid), min(w.advisor_userid),
                    (SELECT min(wecom_userid) FROM advisors WHERE wecom_userid NOT IN (
-                       SELECT advisor_userid FROM wecom_contacts WHERE external_userid = w.external_userid)),
-                   (SELECT max(customer_id) FROM clean)
-            FROM clean c JOIN wecom_contacts w USING (customer_id) ORDER BY 1 LIMIT 1""",
-        [started, as_of],
-    )[0]
-    uncredited, how, acquired = _credit(server, customer, as_of)
+                       SELECT advisor_userid FROM wecom_contacts WHERE external_userid = min(w.external_userid)))
+            FROM clean c JOIN wecom_contacts w USING (customer_id) GROUP BY ALL ORDER BY 1 LIMIT 3""",
+        [started + timedelta(days=3), ended, as_of],
+    )
+    assert len(clients) == 3
+    (first, registered, external, _, other_advisor), ingested, late = clients
+    uncredited, how, acquired = _credit(server, first, as_of)
     assert (uncredited, how) == (None, None)
 
-    added = int((registered - timedelta(hours=8, days=3)).replace(tzinfo=UTC).timestamp())  # 3 days before
-    server.send("add_external_contact", external, added, advisor=other_advisor, State=campaign)
-    credit = _credit(server, customer, as_of)
+    server.send(
+        "add_external_contact", external, _epoch(registered - timedelta(days=3)), advisor=other_advisor, State=campaign
+    )
+    credit = _credit(server, first, as_of)
     assert credit[:2] == (campaign, "wecom_state")
     assert credit[2][campaign] == acquired.get(campaign, 0) + 1
 
     # the client deletes the advisor and is added again through a branch's code: the first add still counts
+    added = _epoch(registered - timedelta(days=3))
     server.send("del_follow_user", external, added + 60, advisor=other_advisor)
     server.send("add_external_contact", external, added + 120, advisor=other_advisor, State="qr_branch")
     assert server.relationship(external, other_advisor)[2] == "qr_branch"
-    assert _credit(server, customer, as_of) == credit
+    assert _credit(server, first, as_of) == credit
 
-    # a client added through a campaign's code only after registering was not acquired by it
-    later_external = server.sql("SELECT min(external_userid) FROM wecom_contacts WHERE customer_id = ?", [later_client])
-    later_registered = server.sql("SELECT registered_at FROM customers WHERE customer_id = ?", [later_client])[0][0]
-    after = int((later_registered - timedelta(hours=8) + timedelta(days=2)).replace(tzinfo=UTC).timestamp())
-    server.send("add_external_contact", later_external[0][0], after, advisor=other_advisor, State=campaign)
-    assert _credit(server, later_client, as_of)[:2] == (None, None)
+    # the same for a relationship that came with ingest (no add event): its first add is kept in the history
+    customer, registered, external, advisor, _ = ingested
+    loaded = registered - timedelta(days=2)
+    server.sql(
+        "UPDATE wecom_contacts SET state = ?, added_at = ? WHERE advisor_userid = ? AND external_userid = ?",
+        [campaign, loaded, advisor, external],
+    )
+    assert _credit(server, customer, as_of)[:2] == (campaign, "wecom_state")
+    server.send("del_follow_user", external, _epoch(registered + timedelta(days=30)), advisor=advisor)
+    server.send("add_external_contact", external, _epoch(registered + timedelta(days=31)), advisor=advisor)
+    assert server.relationship(external, advisor)[1] == registered + timedelta(days=31)
+    assert _credit(server, customer, as_of)[:2] == (campaign, "wecom_state")
+
+    # not acquired by the campaign: an add three hours after registering, or one before the campaign started
+    customer, registered, external, _, other_advisor = late
+    server.send(
+        "add_external_contact", external, _epoch(registered + timedelta(hours=3)), advisor=other_advisor, State=campaign
+    )
+    assert _credit(server, customer, as_of)[:2] == (None, None)
+    before_start = datetime.combine(started, datetime.min.time()) - timedelta(days=1)
+    server.send("add_external_contact", external, _epoch(before_start), State=campaign)
+    assert _credit(server, customer, as_of)[:2] == (None, None)
 
 
 def test_the_same_event_in_a_new_callback_is_recorded_once(server: Server) -> None:

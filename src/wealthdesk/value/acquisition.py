@@ -10,10 +10,12 @@ multi-touch credit; this is how the brokerage's own books attribute openings):
    client to an advisor: the ``State`` of the earliest add of the client as an
    external contact (``wecom_contacts``, and the add events of
    ``wecom_contact_events``, which keep a first add that a later one
-   replaced) made on or before the day they registered, whose ``State`` is a
-   campaign id. An add after registration brought a client who was already
-   one, and a code that names no campaign (a branch's own QR code) credits
-   nothing.
+   replaced) made no later than their registration, while that campaign ran
+   (from its start date to its end date, if it has one). An add after
+   registration brought a client who was already one; a code that names no
+   campaign (a branch's own QR code), or one scanned outside its campaign's
+   dates, credits nothing. Two first adds at the same moment: the smaller
+   campaign id.
 
 :func:`credited_clients` applies it, and every figure below reads it, so the
 per-campaign and per-client figures agree.
@@ -76,8 +78,10 @@ def credited_clients(backend: Any, as_of: date) -> Any:
     c = c.filter(c.registered_at.date() <= as_of)
     adds = _wecom_campaign_adds(backend)
     early = adds.join(c.select("customer_id", "registered_at"), "customer_id")
-    early = early.filter(early.added_at.date() <= early.registered_at.date())
-    first = early.group_by("customer_id").aggregate(wecom_campaign_id=early.campaign_id.argmin(early.added_at))
+    early = early.filter(early.added_at <= early.registered_at)
+    first_time = early.group_by("customer_id").aggregate(first=early.added_at.min())
+    first = early.join(first_time, (early.customer_id == first_time.customer_id) & (early.added_at == first_time.first))
+    first = first.group_by("customer_id").aggregate(wecom_campaign_id=first.campaign_id.min())  # ties: the smallest
     rows = c.left_join(first, "customer_id").drop("customer_id_right")
     credit = ibis.cases(
         (rows.acquisition_campaign_id.notnull(), "account_opening"),
@@ -108,8 +112,13 @@ def _wecom_campaign_adds(backend: Any) -> Any:
         adds = adds.union(
             events.join(matched, "external_userid").select("customer_id", "state", added_at=events.event_time)
         )
-    campaigns = backend.table("campaigns").select("campaign_id")
-    return adds.join(campaigns, adds.state == campaigns.campaign_id).select("customer_id", "campaign_id", "added_at")
+    campaigns = backend.table("campaigns")
+    running = (adds.added_at.date() >= campaigns.start_date) & (
+        campaigns.end_date.isnull() | (adds.added_at.date() <= campaigns.end_date)
+    )
+    return adds.join(campaigns, (adds.state == campaigns.campaign_id) & running).select(
+        "customer_id", "campaign_id", "added_at"
+    )
 
 
 def campaign_acquisitions(backend: Any, as_of: date) -> Any:

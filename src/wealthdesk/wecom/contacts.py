@@ -21,11 +21,15 @@ in ``wecom_contacts``, the table ingest loads and the profiles read:
 
 Events can arrive out of order (WeCom retries): a change older than what the
 row already says does not undo it, and a deletion that arrives before the
-add it follows still ends that relationship.
+add it follows still ends that relationship. A relationship loaded by ingest
+has no add event; when a new add replaces its row, its first add is put in
+the history (``loaded:…``), so the channel code that first brought the client
+is not lost.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 from datetime import UTC, datetime, timedelta
 
@@ -36,7 +40,7 @@ from wealthdesk.wecom.events import CallbackFormatError
 
 EVENTS_TABLE = "wecom_contact_events"
 EVENTS_DDL = f"""CREATE TABLE IF NOT EXISTS {EVENTS_TABLE} (
-    callback_digest VARCHAR PRIMARY KEY,  -- the callback it came in (wd_wecom_callbacks.digest)
+    callback_digest VARCHAR PRIMARY KEY,  -- the callback it came in (wd_wecom_callbacks.digest), or loaded:… (below)
     event_time TIMESTAMP NOT NULL,        -- CreateTime
     change_type VARCHAR NOT NULL,
     advisor_userid VARCHAR NOT NULL,      -- UserID: for transfer_fail, the advisor who was to take the client over
@@ -101,12 +105,13 @@ def apply_contact_event(con: duckdb.DuckDBPyConnection, fields: dict[str, str], 
 
 def _added(con: duckdb.DuckDBPyConnection, advisor: str, external: str, when: datetime, state: str | None) -> None:
     found = con.execute(
-        "SELECT deleted_at FROM wecom_contacts WHERE advisor_userid = ? AND external_userid = ?",
+        "SELECT deleted_at, added_at, state FROM wecom_contacts WHERE advisor_userid = ? AND external_userid = ?",
         [advisor, external],
     ).fetchall()
     if found and (found[0][0] is None or when <= found[0][0]):  # already on, or an add older than its end
         return
     if found:  # added again after a deletion: a new period
+        _keep_replaced_add(con, advisor, external, found[0][1], found[0][2])
         con.execute(
             f"""UPDATE wecom_contacts SET added_at = ?, deleted_at = NULL, state = coalesce(?, state),
                     customer_id = coalesce(customer_id, ({_SAME_CLIENT}))
@@ -130,6 +135,23 @@ def _added(con: duckdb.DuckDBPyConnection, advisor: str, external: str, when: da
             "UPDATE wecom_contacts SET deleted_at = ? WHERE advisor_userid = ? AND external_userid = ?",
             [ended, advisor, external],
         )
+
+
+def _keep_replaced_add(
+    con: duckdb.DuckDBPyConnection, advisor: str, external: str, added_at: datetime, state: str | None
+) -> None:
+    """Before a new period replaces the relationship's row, keep its first add in the history if no callback put it
+    there (the relationship came with ingest): its State may credit the campaign that brought the client (CAC)."""
+    digest = "loaded:" + hashlib.sha256(f"{advisor}\n{external}\n{added_at.isoformat()}".encode()).hexdigest()
+    con.execute(
+        f"""INSERT INTO {EVENTS_TABLE}
+                (callback_digest, event_time, change_type, advisor_userid, external_userid, state)
+            SELECT ?, ?, 'add_external_contact', ?, ?, ?
+            WHERE NOT EXISTS (SELECT 1 FROM {EVENTS_TABLE} WHERE advisor_userid = ? AND external_userid = ?
+                              AND change_type IN ({", ".join("?" * len(ADDS))}) AND event_time = ?)
+            ON CONFLICT DO NOTHING""",
+        [digest, added_at, advisor, external, state, advisor, external, *ADDS, added_at],
+    )
 
 
 def followed_client(
