@@ -25,6 +25,11 @@ class Settings(BaseSettings):
     secure_cookies: bool = Field(
         False, description="Mark the pages' session cookie Secure: set it when the server is reached over HTTPS."
     )
+    public_url: str | None = Field(
+        None,
+        description="The server's address as browsers reach it, e.g. https://wd.example.com: WeCom's sign-in "
+        "redirect and the JS-SDK signatures are made for it (default: the address each request came to).",
+    )
     wecom_token: SecretStr | None = Field(None, description="WeCom callback Token (接收消息服务器配置的 Token).")
     wecom_aes_key: SecretStr | None = Field(
         None, description="WeCom callback EncodingAESKey: 43 characters, the AES-256 key of every callback."

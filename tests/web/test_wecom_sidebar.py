@@ -21,6 +21,8 @@ from wealthdesk.wecom.crypto import jsapi_signature
 from wealthdesk.wecom.fake_api import FakeWeCom
 
 CORP_ID, SECRET, AGENT_ID = "ww4f1e2d3c4b5a6978", "s3cret-of-the-customer-contact-app", 1000002
+PUBLIC = "https://wd.example.com"  # the server's address as browsers reach it (through a TLS proxy)
+PAGE = f"{PUBLIC}/wecom/sidebar"
 
 
 @dataclass
@@ -56,6 +58,7 @@ def sidebar(staff: StaffWorld, tmp_path_factory: pytest.TempPathFactory) -> Iter
             wecom_secret=SECRET,
             wecom_agent_id=AGENT_ID,
             wecom_api_base=wecom.base_url,
+            public_url=PUBLIC,
         )
         with TestClient(create_app(settings)) as client:
             probe = Sidebar(client, wecom, world, "")
@@ -87,17 +90,20 @@ def test_without_a_session_the_sidebar_goes_through_wecom_oauth(sidebar: Sidebar
     query = {k: v[0] for k, v in parse_qs(target.query).items()}
     assert query["appid"] == CORP_ID and query["agentid"] == str(AGENT_ID)
     assert query["scope"] == "snsapi_base" and query["response_type"] == "code"
-    assert query["redirect_uri"] == "http://testserver/wecom/sidebar"
-    assert query["state"] and answer.cookies.get("wd_wecom_oauth_state") == query["state"]
+    assert query["redirect_uri"] == PAGE
+    assert re.fullmatch("[0-9a-f]{32}", query["state"])  # WeCom takes a-zA-Z0-9 only
+    assert answer.cookies.get("wd_wecom_oauth_state") == query["state"]
+    forged = sidebar.client.get("/wecom/sidebar", headers={"Host": "evil.example"}, follow_redirects=False)
+    assert parse_qs(urlsplit(forged.headers["location"]).query)["redirect_uri"] == [PAGE]
 
 
 def test_the_code_names_the_advisor_once_and_the_page_carries_valid_js_sdk_signatures(sidebar: Sidebar) -> None:
     back = sidebar.sign_in()
-    assert back.status_code == 303 and back.headers["location"] == "http://testserver/wecom/sidebar"
+    assert back.status_code == 303 and back.headers["location"] == PAGE
     page = sidebar.client.get("/wecom/sidebar", follow_redirects=False)
     assert page.status_code == 200
     config = json.loads(re.search(r'<script type="application/json" id="wecom-config">(.*?)</script>', page.text)[1])
-    url = "http://testserver/wecom/sidebar"
+    url = PAGE
     assert config["corpId"] == CORP_ID and config["agentId"] == str(AGENT_ID)
     assert config["jsApiList"] == ["getCurExternalContact"]
     # wx.config is signed with the corporation's jsapi_ticket, wx.agentConfig with the app's agent_config ticket
@@ -129,6 +135,10 @@ def test_bad_sign_ins_are_refused(sidebar: Sidebar) -> None:
     state = parse_qs(urlsplit(first.headers["location"]).query)["state"][0]
     assert sidebar.client.get("/wecom/sidebar", params={"code": outsider, "state": state}).status_code == 403
     assert sidebar.contact("wmANYONE").status_code == 401  # no session
+    assert 'href="/wecom/sidebar"' in sidebar.contact("wmANYONE").text  # back through WeCom, not /login
+    sidebar.wecom.fail_next("/cgi-bin/auth/getuserinfo", 48002)  # API接口无权限调用
+    failed = sidebar.sign_in()
+    assert failed.status_code == 502 and "errcode 48002" in failed.text and "from ip" not in failed.text
 
 
 def test_the_card_is_shown_only_for_a_contact_the_advisor_follows(sidebar: Sidebar) -> None:
@@ -153,6 +163,13 @@ def test_the_card_is_shown_only_for_a_contact_the_advisor_follows(sidebar: Sideb
     assert sidebar.contact(ended).status_code == 403  # the relationship was deleted
     unmatched = _followed(sidebar, "w.deleted_at IS NULL AND w.customer_id IS NULL")[0]
     assert sidebar.contact(unmatched).status_code == 404
+    # followed on WeCom, but the client is another advisor's in the books: refused without naming the client
+    sidebar.sql(
+        "INSERT INTO wecom_contacts (advisor_userid, external_userid, customer_id, added_at) VALUES (?, ?, ?, now())",
+        [sidebar.member, "wmSHARED0000000000001", sidebar.world.other],
+    )
+    shared = sidebar.contact("wmSHARED0000000000001")
+    assert shared.status_code == 404 and sidebar.world.other not in shared.text
 
 
 def test_a_user_disabled_after_signing_in_is_refused_at_once(sidebar: Sidebar) -> None:

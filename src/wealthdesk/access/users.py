@@ -207,8 +207,8 @@ def advisor_user_of_wecom_member(con: duckdb.DuckDBPyConnection, wecom_userid: s
     """The enabled advisor user of the advisor whose WeCom userid this is (the sidebar's sign-in), or None.
 
     Asked on every sidebar request rather than remembered, so disabling the user or moving the advisor's WeCom
-    account ends their sidebar access at once. Several users of one advisor: the first by user_id."""
-    ensure_access_tables(con)
+    account ends their sidebar access at once. Several users of one advisor: the first by user_id. The server
+    made the tables at start."""
     row = con.execute(
         f"""SELECT {_USER_COLUMNS}
            FROM wd_users u JOIN advisors a USING (advisor_id)

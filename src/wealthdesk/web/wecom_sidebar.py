@@ -118,10 +118,10 @@ async def sidebar_entry(
         return await _signed_in(request, cursor, client, code, state)
     member = _sessions(request).member(request.cookies.get(SESSION_COOKIE))
     if member is None or await _advisor(cursor, member) is None:
-        expected = secrets.token_urlsafe(16)
+        expected = secrets.token_hex(16)  # WeCom takes a state of a-zA-Z0-9 only, up to 128 bytes (path/91022)
         query = {
             "appid": settings.wecom_corp_id,
-            "redirect_uri": str(request.url.remove_query_params(["code", "state"])),
+            "redirect_uri": _page_url(request),
             "response_type": "code",
             "scope": "snsapi_base",
             "state": expected,
@@ -130,10 +130,15 @@ async def sidebar_entry(
         response = RedirectResponse(f"{OAUTH_AUTHORIZE}?{urlencode(query)}#wechat_redirect", status_code=302)
         _cookie(response, request, STATE_COOKIE, expected, STATE_SECONDS)
         return response
-    page_url = str(request.url).split("#", 1)[0]
-    corp_ticket, agent_ticket = await run_in_threadpool(
-        lambda: (client.jsapi_ticket("corp"), client.jsapi_ticket("agent"))
-    )
+    page_url = _page_url(request)
+    if request.url.query:  # the JS-SDK signature is for the page's exact address: keep it the one without a query
+        return RedirectResponse(page_url, status_code=303)
+    try:
+        corp_ticket, agent_ticket = await run_in_threadpool(
+            lambda: (client.jsapi_ticket("corp"), client.jsapi_ticket("agent"))
+        )
+    except WeComApiError as exc:
+        raise _wecom_failed("the JS-SDK tickets", exc) from None
     timestamp, nonce = str(int(time.time())), secrets.token_hex(8)
     config = {
         "corpId": settings.wecom_corp_id,
@@ -160,16 +165,31 @@ async def _signed_in(request: Request, cursor: Cursor, client: WeComClient, code
             raise HTTPException(
                 401, "WeCom's sign-in code is invalid, used or expired: open the sidebar again"
             ) from exc
-        raise HTTPException(502, f"WeCom did not confirm the sign-in: {exc}") from None
+        raise _wecom_failed("the sign-in", exc) from None
     if member is None:
         raise HTTPException(403, "only members of the corporation can open the sidebar")
     if await _advisor(cursor, member) is None:
         log.warning("sidebar sign-in refused: WeCom member %s has no enabled advisor user", member)
         raise HTTPException(403, f"WeCom member {member} has no enabled wealthdesk advisor user")
-    response = RedirectResponse(str(request.url.remove_query_params(["code", "state"])), status_code=303)
+    response = RedirectResponse(_page_url(request), status_code=303)
     _cookie(response, request, SESSION_COOKIE, _sessions(request).open(member), SESSION_SECONDS)
     response.delete_cookie(STATE_COOKIE, path="/wecom/")
     return response
+
+
+def _page_url(request: Request) -> str:
+    """The sidebar's address as the advisor's browser has it: the OAuth redirect and the JS-SDK signatures are for
+    it. ``WEALTHDESK_PUBLIC_URL`` when set (behind a proxy, and so that a forged Host header changes nothing),
+    else the request's own."""
+    public = request.app.state.settings.public_url
+    return f"{public.rstrip('/')}{router.prefix}" if public else str(request.url.replace(query="", fragment=""))
+
+
+def _wecom_failed(what: str, exc: WeComApiError) -> HTTPException:
+    """502 naming WeCom's errcode; not its errmsg, which carries the server's own address."""
+    log.warning("WeCom sidebar: %s failed: %s errcode %s", what, exc.path, exc.errcode)
+    code = f" (errcode {exc.errcode})" if exc.errcode is not None else ""
+    return HTTPException(502, f"WeCom did not answer {what}{code}: try again in a moment")
 
 
 async def _advisor(cursor: Cursor, member: str) -> User | None:
@@ -191,5 +211,12 @@ async def sidebar_contact(request: Request, cursor: Cursor, external_userid: str
         raise HTTPException(403, "you do not follow this external contact on WeCom, so their profile is not shown")
     if customer_id is None:
         raise HTTPException(404, "this external contact is not matched to a client yet")
-    card = await serve_client(request, cursor, user, customer_id, "sidebar", sidebar_card)
+    try:
+        card = await serve_client(request, cursor, user, customer_id, "sidebar", sidebar_card)
+    except HTTPException as exc:
+        if exc.status_code != 404:
+            raise
+        # the advisor follows them on WeCom, but the client is not theirs in the books (shared, or moved): the
+        # refusal must not name a client number the advisor may not see
+        raise HTTPException(404, "this contact's client is not among the clients you serve") from None
     return render_card(request, card, user)

@@ -39,7 +39,7 @@ DEVTOOL = "https://open.work.weixin.qq.com/devtool/query"
 ERRMSG: dict[int, str] = {
     -1: "系统繁忙", 40001: "invalid credential", 40003: "无效的UserID", 40013: "invalid corpid",
     40014: "invalid access_token", 40029: "invalid code", 40058: "不合法的参数", 40068: "invalid tagid",
-    40071: "不合法的标签名字", 40072: "不合法的标签名字长度", 40096: "invalid external userid",
+    40071: "标签名字已经存在", 40072: "不合法的标签名字长度", 40096: "invalid external userid",
     41001: "access_token missing", 41004: "corpsecret missing", 41008: "缺少auth code参数", 41009: "缺少userid参数",
     41017: "缺少tagid参数", 42001: "access_token expired", 45009: "api freq out of limit",
     45033: "api concurrent out of limit", 47001: "data format error", 84061: "not external contact",
