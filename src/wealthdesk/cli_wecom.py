@@ -100,6 +100,30 @@ def wecom_sync(
         raise typer.Exit(1)
 
 
+@wecom_app.command("reprocess")
+def wecom_reprocess(store: StoreOption = None, as_json: JsonOption = False) -> None:
+    """Process again every stored WeCom callback not processed: stored just before the server stopped, or failed
+    (after fixing the cause). The server also does this when it starts.
+
+    Example: wealthdesk wecom reprocess
+    """
+    from wealthdesk.store import open_store
+    from wealthdesk.wecom.callbacks import ensure_callbacks_table, process_stored, stored_callbacks
+    from wealthdesk.wecom.contacts import ensure_contact_events_table
+
+    with open_store(store_settings(store)) as con:
+        ensure_callbacks_table(con)
+        ensure_contact_events_table(con)
+        done, failing = process_stored(con)
+        errors = [(row["digest"][:12], row["error"]) for row in stored_callbacks(con, "failed")]
+    if as_json:
+        print_json({"processed": done, "failing": failing, "errors": [e for _, e in errors]})
+        return
+    console.print(f"processed {done:,} stored callback(s); {failing:,} still failing")
+    for digest, error in errors[:20]:
+        console.print(f"  {digest}…: {error}")
+
+
 def _print_plan(plan: SyncPlan) -> None:
     console.print(
         f"{plan.relationships:,} current relationship(s) with a client, of {plan.advisors:,} advisor(s): "
