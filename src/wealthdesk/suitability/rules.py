@@ -72,3 +72,11 @@ def product_decision(tolerance: Tolerance, product_level: str | None) -> Decisio
     if rank <= tolerance.max_rank:
         return Decision(True, f"{product_level} within {tolerance.reason}")
     return Decision(False, f"{product_level} above the client's tolerance ({tolerance.reason})")
+
+
+def content_decision(tolerance: Tolerance, risk_level: str | None) -> Decision:
+    """May a content be recommended to a client of ``tolerance``? A content's risk level is that of the product it
+    promotes: with none it promotes no product and suits everyone; with one it is decided as that product."""
+    if risk_level is None or risk_level == "":
+        return Decision(True, "promotes no product (no risk level): open to every client")
+    return product_decision(tolerance, risk_level)
