@@ -1,0 +1,139 @@
+"""No recommendation ever breaks suitability: hypothesis over random clients, contents and days, through the real
+matching on a real DuckDB holding just the tables matching reads (what ``wealthdesk content match``, a segment's
+batch and its CSV export all come from)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date, timedelta
+
+import duckdb
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from wealthdesk.content.matching import STAGE_AFFINITY, match
+from wealthdesk.schema.columns import CONTENT_TYPES
+from wealthdesk.suitability.rules import client_tolerance, content_decision
+
+TABLES = (
+    "CREATE TABLE customers (customer_id VARCHAR, risk_level VARCHAR, risk_assessed_date DATE,"
+    " lowest_category BOOLEAN, investor_type VARCHAR)",
+    "CREATE TABLE profiles (customer_id VARCHAR, lifecycle_stage VARCHAR, as_of DATE)",
+    "CREATE TABLE contents (content_id VARCHAR, content_type VARCHAR, title VARCHAR, topics VARCHAR[],"
+    " related_codes VARCHAR[], risk_level VARCHAR, publish_date DATE, expiry_date DATE, author VARCHAR)",
+    "CREATE TABLE accounts (account_id VARCHAR, customer_id VARCHAR)",
+    "CREATE TABLE holdings (snapshot_date DATE, account_id VARCHAR, asset_type VARCHAR, instrument_code VARCHAR,"
+    " quantity DOUBLE)",
+    "CREATE TABLE app_events (customer_id VARCHAR, event_type VARCHAR, object_id VARCHAR)",
+    "CREATE TABLE keyword_tags (customer_id VARCHAR, tag VARCHAR, last_seen TIMESTAMP)",
+)
+CODE = "300750.SZ"
+
+clients = st.lists(
+    st.fixed_dictionaries(
+        {
+            "risk_level": st.sampled_from([None, "C1", "C2", "C3", "C4", "C5"]),
+            "assessed_days_ago": st.one_of(st.none(), st.integers(-30, 1500)),  # negative: after the day
+            "lowest_category": st.booleans(),
+            "investor_type": st.sampled_from([None, "retail", "professional"]),
+            "stage": st.sampled_from(sorted(STAGE_AFFINITY)),
+            "holds": st.booleans(),
+            "interest_days_ago": st.one_of(st.none(), st.integers(0, 90)),
+            "read_first": st.booleans(),
+        }
+    ),
+    min_size=1,
+    max_size=6,
+)
+contents = st.lists(
+    st.fixed_dictionaries(
+        {
+            "content_type": st.sampled_from(CONTENT_TYPES),
+            "risk_level": st.sampled_from([None, "R1", "R2", "R3", "R4", "R5"]),
+            "published_days_ago": st.integers(-20, 200),
+            "life_days": st.one_of(st.none(), st.integers(0, 120)),
+            "about_code": st.booleans(),
+        }
+    ),
+    min_size=1,
+    max_size=6,
+)
+
+
+@pytest.fixture(scope="module")
+def con() -> Iterator[duckdb.DuckDBPyConnection]:
+    connection = duckdb.connect()
+    for ddl in TABLES:
+        connection.execute(ddl)
+    yield connection
+    connection.close()
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(day=st.dates(date(2019, 1, 1), date(2027, 12, 31)), people=clients, items=contents)
+def test_no_recommendation_breaks_suitability_and_every_refusal_says_why(
+    con: duckdb.DuckDBPyConnection, day: date, people: list[dict], items: list[dict]
+) -> None:
+    for table in ("customers", "profiles", "contents", "accounts", "holdings", "app_events", "keyword_tags"):
+        con.execute(f"DELETE FROM {table}")
+    for n, c in enumerate(people):
+        customer = f"C{n}"
+        assessed = None if c["assessed_days_ago"] is None else day - timedelta(days=c["assessed_days_ago"])
+        con.execute(
+            "INSERT INTO customers VALUES (?, ?, ?, ?, ?)",
+            [customer, c["risk_level"], assessed, c["lowest_category"], c["investor_type"]],
+        )
+        con.execute("INSERT INTO profiles VALUES (?, ?, ?)", [customer, c["stage"], day])
+        con.execute("INSERT INTO accounts VALUES (?, ?)", [f"A{n}", customer])
+        if c["holds"]:
+            con.execute("INSERT INTO holdings VALUES (?, ?, 'stock', ?, 100)", [day, f"A{n}", CODE])
+        if c["interest_days_ago"] is not None:
+            seen = day - timedelta(days=c["interest_days_ago"])
+            con.execute("INSERT INTO keyword_tags VALUES (?, 'kw_chinext', ?)", [customer, seen])
+        if c["read_first"]:
+            con.execute("INSERT INTO app_events VALUES (?, 'view_content', 'K0')", [customer])
+    pushable = set()
+    for n, k in enumerate(items):
+        published = day - timedelta(days=k["published_days_ago"])
+        expiry = None if k["life_days"] is None else published + timedelta(days=k["life_days"])
+        con.execute(
+            "INSERT INTO contents VALUES (?, ?, ?, ['创业板'], ?, ?, ?, ?, NULL)",
+            [
+                f"K{n}",
+                k["content_type"],
+                f"内容{n}",
+                [CODE] if k["about_code"] else [],
+                k["risk_level"],
+                published,
+                expiry,
+            ],
+        )
+        last = (
+            expiry
+            if expiry is not None
+            else (None if k["content_type"] == "investor_education" else published + timedelta(days=90))
+        )
+        if published <= day and (last is None or day <= last):
+            pushable.add(f"K{n}")
+
+    found = match(con, as_of=day)
+
+    levels = {f"K{n}": k["risk_level"] for n, k in enumerate(items)}
+    tolerances = {
+        f"C{n}": client_tolerance(
+            c["risk_level"],
+            None if c["assessed_days_ago"] is None else day - timedelta(days=c["assessed_days_ago"]),
+            c["lowest_category"],
+            c["investor_type"],
+            day,
+        )
+        for n, c in enumerate(people)
+    }
+    for row in found.recommendations.to_pylist():
+        assert content_decision(tolerances[row["customer_id"]], levels[row["content_id"]]).allowed, row
+        assert row["content_id"] in pushable, row  # never before publication or after expiry
+        assert not (row["content_id"] == "K0" and people[int(row["customer_id"][1:])]["read_first"])
+    for row in found.refused.to_pylist():
+        decision = content_decision(tolerances[row["customer_id"]], levels[row["content_id"]])
+        assert not decision.allowed and row["reason"] == decision.reason and row["reason"]
