@@ -76,6 +76,12 @@ MATRIX: dict[str, dict[Role, int]] = {
     "/api/v1/clients/{other}/card": {**dict.fromkeys(Role, 200), Role.advisor: 404, Role.branch_manager: 404},
     "/api/v1/clients/{own}/tags": dict.fromkeys(Role, 200),
     "/api/v1/clients/{branch}/tags": {**dict.fromkeys(Role, 200), Role.advisor: 404},
+    "/api/v1/clients/{own}/recommendations": dict.fromkeys(Role, 200),
+    "/api/v1/clients/{other}/recommendations": {
+        **dict.fromkeys(Role, 200),
+        Role.advisor: 404,
+        Role.branch_manager: 404,
+    },
     # pages: the start page, the advisor sidebar and the analysts' dashboards (errors are pages, not problem documents)
     "/?q=31": dict.fromkeys(Role, 200),
     "/sidebar/{own}": dict.fromkeys(Role, 200),

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 
 from wealthdesk.api.client_access import serve_client
 from wealthdesk.api.deps import CurrentUser, Cursor
+from wealthdesk.content.matching import client_recommendations
 from wealthdesk.profiles.sidebar import sidebar_card
 from wealthdesk.profiles.view import client_view
 
@@ -31,3 +32,25 @@ async def get_tags(request: Request, cursor: Cursor, user: CurrentUser, customer
 
     # chat snippets are client data (masked free text), so reading them is audited too
     return await serve_client(request, cursor, user, customer_id, "tags", tags, fields=("chat_evidence",))
+
+
+@router.get(
+    "/{customer_id}/recommendations", summary="Suitable contents for a client, ranked, each with the reasons for it"
+)
+async def get_recommendations(
+    request: Request,
+    cursor: Cursor,
+    user: CurrentUser,
+    customer_id: str,
+    top: int = Query(5, ge=1, le=50, description="How many contents."),
+) -> dict[str, Any]:
+    """The contents most worth sending this client today: matched on their chat interests (with how recently they
+    spoke of them), their holdings, their lifecycle stage and what they have not read yet. The suitability rule
+    decides every content (C1–C5 against R1–R5, expired or missing assessments, professional investors); how many
+    it held back is counted."""
+
+    def recommend(c: Any, i: str, full: bool, *, scope: tuple[str, list[Any]]) -> dict[str, Any]:
+        client_view(c, i, reveal_name=full, scope=scope)  # the scope check: 404 as for an unknown client
+        return {"customer_id": i, **client_recommendations(c, i, top)}
+
+    return await serve_client(request, cursor, user, customer_id, "recommendations", recommend, fields=())

@@ -291,3 +291,11 @@ _REFUSED_SQL = """
 SELECT customer_id, content_id, risk_level, refusal AS reason FROM _wd_scored WHERE NOT allowed
 ORDER BY customer_id, content_id
 """
+
+
+def client_recommendations(con: duckdb.DuckDBPyConnection, customer_id: str, top: int = 5) -> dict[str, Any]:
+    """One client's recommendations as the API and the sidebar show them, and how many unsuitable contents the
+    rule held back (the content ids of refusals stay out: an advisor needs no list of what not to send)."""
+    found = match(con, [customer_id], rules=MatchRules(top=top))
+    rows = [{k: v for k, v in r.items() if k != "customer_id"} for r in found.recommendations.to_pylist()]
+    return {"as_of": found.as_of, "recommendations": rows, "unsuitable_held_back": found.refused.num_rows}

@@ -1,4 +1,5 @@
-"""The advisor sidebar's card: the 360 view plus holdings with P&L, recent trades, risk alerts and topics.
+"""The advisor sidebar's card: the 360 view plus holdings with P&L, recent trades, risk alerts, topics and the
+suitable contents most worth sending.
 
 One function gathers everything the page shows, so the page renders from a
 single request and the API can serve the very same card as JSON.
@@ -10,10 +11,13 @@ from typing import Any
 
 import duckdb
 
+from wealthdesk.content.matching import client_recommendations
 from wealthdesk.profiles.alerts import risk_alerts
 from wealthdesk.profiles.portfolio import accounts_of, portfolio, recent_trades
 from wealthdesk.profiles.topics import suggested_topics
 from wealthdesk.profiles.view import client_view
+
+SIDEBAR_CONTENTS = 3  # suitable contents on the card: what fits a phone-width page
 
 
 def sidebar_card(
@@ -38,4 +42,5 @@ def sidebar_card(
         "trades": [vars(t) for t in recent_trades(con, accounts)],
         "alerts": [a.to_dict() for a in alerts],
         "topics": [t.to_dict() for t in suggested_topics(view["profile"], view["chat_tags"], alerts, as_of)],
+        "contents": client_recommendations(con, customer_id, top=SIDEBAR_CONTENTS),
     }

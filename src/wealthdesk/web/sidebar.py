@@ -24,6 +24,12 @@ router = APIRouter(include_in_schema=False)
 
 RISK_LABELS = {"C1": "保守型", "C2": "谨慎型", "C3": "稳健型", "C4": "积极型", "C5": "激进型"}
 GENDER_LABELS = {"M": "男", "F": "女"}
+CONTENT_TYPE_LABELS = {
+    "research_report": "研报",
+    "advisor_view": "投顾观点",
+    "event": "活动",
+    "investor_education": "投教",
+}
 
 
 @router.get("/sidebar/{customer_id}", response_class=HTMLResponse)
@@ -43,4 +49,5 @@ def render_card(request: Request, card: dict[str, Any], user: User) -> HTMLRespo
         stage=STAGE_LABELS_ZH.get(card["profile"]["lifecycle_stage"], card["profile"]["lifecycle_stage"]),
         risk_label=RISK_LABELS.get(card["profile"]["risk_level"] or "", "未测评"),
         gender=GENDER_LABELS.get(card["identity"]["gender"] or "", ""),
+        content_types=CONTENT_TYPE_LABELS,
     )
