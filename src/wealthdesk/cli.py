@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 
 from wealthdesk import __version__
+from wealthdesk.cli_campaign import campaign_app
 from wealthdesk.cli_content import content_app
 from wealthdesk.cli_reports import report_app
 from wealthdesk.cli_shared import JsonOption, StoreOption, console, err_console, parse_date, print_json, store_settings
@@ -273,6 +274,7 @@ app.add_typer(report_app, name="report")
 app.add_typer(user_app, name="user")
 app.add_typer(wecom_app, name="wecom")
 app.add_typer(content_app, name="content")
+app.add_typer(campaign_app, name="campaign")
 TagsOption = Annotated[Path | None, typer.Option("--tags", help="Tag file the expression may use tags of.")]
 KeywordsOption = Annotated[
     Path | None, typer.Option("--keywords", help="Keyword dictionary the expression may use chat tags of.")
