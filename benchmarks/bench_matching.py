@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import csv
 import random
+import shutil
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -46,17 +47,21 @@ def main() -> None:
     console = Console()
     hit_rates(console, args.workdir, args.seed)
     if not args.skip_speed:
-        speed(console, kept_store(args.workdir, args.customers, args.seed, console), args.customers)
+        speed(console, _ran_copy(args.workdir, args.customers, args.seed, console)[0], args.customers)
 
 
-def _ran_copy(workdir: Path, seed: int, console: Console) -> tuple[Path, Path]:
-    """The 100k store after `wealthdesk run` (kept as matching-100000.duckdb) and its truth folder."""
-    kept = kept_store(workdir, EVALUATION_CUSTOMERS, seed, console, keep_truth=True)
-    ran = workdir / f"matching-{EVALUATION_CUSTOMERS}.duckdb"
+def _ran_copy(workdir: Path, customers: int, seed: int, console: Console) -> tuple[Path, Path]:
+    """The kept store of that size after `wealthdesk run` (kept as matching-<customers>.duckdb; the kept store
+    itself may have profiles already, and is then used as it is) and its truth folder."""
+    kept = kept_store(workdir, customers, seed, console, keep_truth=customers == EVALUATION_CUSTOMERS)
+    with duckdb.connect(str(kept), read_only=True) as con:
+        if con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'profiles'").fetchone()[0]:
+            return kept, kept_truth(kept)
+    ran = workdir / f"matching-{customers}.duckdb"
     if not ran.exists():
-        console.rule("Running the pipeline on a copy of the 100k store (once)")
+        console.rule(f"Running the pipeline on a copy of the {customers:,}-client store (once)")
         partial = ran.with_suffix(".partial")
-        partial.write_bytes(kept.read_bytes())
+        shutil.copy(kept, partial)
         with duckdb.connect(str(partial)) as con:
             run_pipeline(con)
         partial.rename(ran)
@@ -64,7 +69,7 @@ def _ran_copy(workdir: Path, seed: int, console: Console) -> tuple[Path, Path]:
 
 
 def hit_rates(console: Console, workdir: Path, seed: int) -> None:
-    store, truth = _ran_copy(workdir, seed, console)
+    store, truth = _ran_copy(workdir, EVALUATION_CUSTOMERS, seed, console)
     planted: dict[str, set[str]] = defaultdict(set)
     with (truth / "interests.csv").open(encoding="utf-8") as handle:
         for row in csv.DictReader(handle):
@@ -137,9 +142,6 @@ def hit_rates(console: Console, workdir: Path, seed: int) -> None:
 
 def speed(console: Console, store: Path, customers: int) -> None:
     with duckdb.connect(str(store), read_only=True) as con:
-        if not con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'profiles'").fetchone()[0]:
-            console.print(f"{store} has no profiles: run `wealthdesk run --store {store}` first; speed skipped")
-            return
         started = time.perf_counter()
         found = match(con, rules=MatchRules(top=TOP))
         seconds = time.perf_counter() - started

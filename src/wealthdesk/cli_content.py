@@ -43,10 +43,12 @@ def content_add(
                 "reasons": list(report.reasons),
             }
         )
-        return
-    console.print(f"added {report.added:,}, replaced {report.replaced:,}, quarantined {report.quarantined:,}")
-    for reason in report.reasons:
-        console.print(f"  {reason}")
+    else:
+        console.print(f"added {report.added:,}, replaced {report.replaced:,}, quarantined {report.quarantined:,}")
+        for reason in report.reasons:
+            console.print(f"  {reason}")
+    if report.quarantined and not report.added + report.replaced:
+        raise typer.Exit(1)  # nothing was added
 
 
 def _records(source: Path) -> list[dict[str, Any]]:

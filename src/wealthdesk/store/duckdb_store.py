@@ -68,6 +68,9 @@ SERVING_INDEXES: tuple[tuple[str, str], ...] = (
     ("accounts", "customer_id"),
     ("holdings", "account_id"),
     ("trades", "account_id"),
+    # what a client has read, for their content recommendations on the sidebar (1M store: 26M events; one
+    # client's 0.5 s → 4 ms; creating it takes ~30 s once and ~0.7 GB)
+    ("app_events", "customer_id"),
 )
 
 
