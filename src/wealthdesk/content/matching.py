@@ -76,7 +76,7 @@ class MatchingError(WealthdeskError):
 @dataclass(frozen=True)
 class MatchRules:
     interest_weight: float = 2.0
-    interest_half_life_days: float = 14.0
+    interest_half_life_days: float = 30.0  # a month: a client who spoke of it a month ago counts half
     holding_weight: float = 3.0
     stage_weight: float = 0.5
     fresh_weight: float = 0.3
