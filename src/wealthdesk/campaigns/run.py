@@ -33,7 +33,8 @@ from wealthdesk.campaigns.plan import CampaignError, CampaignPlan, get_campaign
 from wealthdesk.content.library import list_contents
 from wealthdesk.segments.definitions import get_segment, known_tags
 from wealthdesk.segments.membership import segment_members
-from wealthdesk.suitability.rules import client_tolerance, content_decision
+from wealthdesk.suitability.clients import client_tolerances
+from wealthdesk.suitability.rules import content_decision
 
 TOUCH_HOUR = time(9, 30)  # a run for a past or future day touches at the opening of the trading day
 
@@ -80,12 +81,8 @@ def run_campaign(con: duckdb.DuckDBPyConnection, campaign_id: str, on: date | No
     level = con.execute("SELECT risk_level FROM contents WHERE content_id = ?", [plan.content_id]).fetchone()[0]
     touched_at = datetime.combine(day, TOUCH_HOUR) if on else datetime.now()
     rows, touches = [], []
-    for customer, risk, assessed, lowest, kind in con.execute(
-        """SELECT customer_id, risk_level, risk_assessed_date, lowest_category, investor_type FROM customers
-           WHERE customer_id IN (SELECT unnest(?)) ORDER BY customer_id""",
-        [new],
-    ).fetchall():
-        decision = content_decision(client_tolerance(risk, assessed, lowest, kind, day), level)
+    for customer, tolerance in client_tolerances(con, day, "SELECT unnest($ids) AS customer_id", {"ids": new}):
+        decision = content_decision(tolerance, level)
         if not decision.allowed:
             rows.append((campaign_id, customer, "refused", touched_at, decision.reason))
         elif in_control(campaign_id, customer, plan.control_share):

@@ -48,11 +48,11 @@ import pyarrow as pa
 
 from wealthdesk.content.library import list_contents
 from wealthdesk.errors import WealthdeskError
+from wealthdesk.suitability.clients import client_tolerances
 from wealthdesk.suitability.rules import (
     ASSESSMENT_VALID_DAYS,
     PRODUCT_LEVELS,
     Tolerance,
-    client_tolerance,
     content_decision,
 )
 from wealthdesk.tags.dictionary import KeywordDictionary, load_keyword_dictionary
@@ -236,15 +236,9 @@ def _tolerances(
     level a content carries (none, R1–R5, and whatever else a store holds: the rule refuses an unknown level with
     its reason, so no pair is ever left without a decision); the reason of a refusal is the client's own ("risk
     assessment expired after 2024-03-01 …"). The SQL only looks these decisions up."""
-    rows = con.execute(
-        """SELECT c.customer_id, c.risk_level, c.risk_assessed_date, c.lowest_category, c.investor_type
-           FROM customers c JOIN _wd_scope USING (customer_id)"""
-    ).fetchall()
+    rows = client_tolerances(con, as_of, "SELECT customer_id FROM _wd_scope", valid_days=rules.assessment_valid_days)
     ids: dict[Tolerance, int] = {}
-    of_client = []
-    for _, level, assessed, lowest, kind in rows:
-        tolerance = client_tolerance(level, assessed, lowest, kind, as_of, rules.assessment_valid_days)
-        of_client.append(ids.setdefault(tolerance, len(ids)))
+    of_client = [ids.setdefault(tolerance, len(ids)) for _, tolerance in rows]
     clients = pa.table({"customer_id": [r[0] for r in rows], "tolerance_id": pa.array(of_client, pa.int32())})
     out: dict[str, list[Any]] = {"tolerance_id": [], "risk_level": [], "allowed": [], "reason": []}
     for tolerance, number in ids.items():
