@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import date, timedelta
 
 import duckdb
 import pytest
@@ -124,3 +124,26 @@ def test_a_batch_gives_each_client_what_they_get_alone(con: duckdb.DuckDBPyConne
     for customer in clients[:5]:
         alone = match(con, [customer]).recommendations.to_pylist()
         assert alone == [r for r in batch if r["customer_id"] == customer]
+
+
+def test_a_store_without_chat_evidence_is_matched_on_the_rest() -> None:
+    """No keyword evidence table (a store tagged by nothing yet): holdings, stage and freshness still match."""
+    con = duckdb.connect()
+    for ddl in (
+        "CREATE TABLE customers (customer_id VARCHAR, risk_level VARCHAR, risk_assessed_date DATE,"
+        " lowest_category BOOLEAN, investor_type VARCHAR)",
+        "CREATE TABLE profiles (customer_id VARCHAR, lifecycle_stage VARCHAR, as_of DATE)",
+        "CREATE TABLE contents (content_id VARCHAR, content_type VARCHAR, title VARCHAR, topics VARCHAR[],"
+        " related_codes VARCHAR[], risk_level VARCHAR, publish_date DATE, expiry_date DATE, author VARCHAR)",
+        "CREATE TABLE accounts (account_id VARCHAR, customer_id VARCHAR)",
+        "CREATE TABLE holdings (snapshot_date DATE, account_id VARCHAR, asset_type VARCHAR, instrument_code VARCHAR,"
+        " quantity DOUBLE)",
+        "CREATE TABLE app_events (customer_id VARCHAR, event_time TIMESTAMP, event_type VARCHAR, object_id VARCHAR)",
+        "INSERT INTO customers VALUES ('C0', 'C3', DATE '2021-12-01', false, 'retail')",
+        "INSERT INTO profiles VALUES ('C0', 'active', DATE '2022-01-10')",
+        "INSERT INTO contents VALUES ('K0', 'research_report', '周报', ['创业板'], [], 'R2', DATE '2022-01-01',"
+        " DATE '2022-02-01', NULL)",
+    ):
+        con.execute(ddl)
+    for day in (None, date(2022, 1, 10)):
+        assert [r["content_id"] for r in match(con, as_of=day).recommendations.to_pylist()] == ["K0"]

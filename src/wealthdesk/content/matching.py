@@ -262,7 +262,7 @@ def _tolerances(
 # each chat interest's last mention up to the day (evidence, not negated), per client in scope
 _MENTIONS = """(SELECT e.customer_id, e.tag, max(e.msgtime) AS last_seen FROM keyword_tag_evidence e
     JOIN _wd_scope USING (customer_id) WHERE NOT e.negated AND e.msgtime < $until GROUP BY ALL)"""
-_NO_MENTIONS = "(SELECT ''::VARCHAR AS customer_id, ''::VARCHAR AS tag, now()::TIMESTAMP AS last_seen WHERE FALSE)"
+_NO_MENTIONS = "(SELECT ''::VARCHAR AS customer_id, ''::VARCHAR AS tag, $until::TIMESTAMP AS last_seen WHERE FALSE)"
 POINT_LOOKUPS = 20  # up to this many clients, their reads are looked up one by one (the sidebar's case)
 
 
