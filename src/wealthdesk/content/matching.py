@@ -176,7 +176,10 @@ def _match(
         ),
     )
     snapshot = con.execute("SELECT max(snapshot_date) FROM holdings WHERE snapshot_date <= ?", [as_of]).fetchone()[0]
-    mentions = _MENTIONS if _has_table(con, "keyword_tag_evidence") else _NO_MENTIONS
+    if until is None and _has_table(con, "keyword_tags"):
+        mentions = _LAST_MENTIONS  # everything said counts: the tags' own last mention, not 6M evidence rows
+    else:
+        mentions = _MENTIONS if _has_table(con, "keyword_tag_evidence") else _NO_MENTIONS
     until_ts = datetime.combine(until + timedelta(days=1), time()) if until else datetime.max
     try:
         _read(con, customers, until_ts, {r["content_id"] for r in rows})
@@ -262,6 +265,8 @@ def _tolerances(
 # each chat interest's last mention up to the day (evidence, not negated), per client in scope
 _MENTIONS = """(SELECT e.customer_id, e.tag, max(e.msgtime) AS last_seen FROM keyword_tag_evidence e
     JOIN _wd_scope USING (customer_id) WHERE NOT e.negated AND e.msgtime < $until GROUP BY ALL)"""
+_LAST_MENTIONS = """(SELECT k.customer_id, k.tag, k.last_seen FROM keyword_tags k JOIN _wd_scope USING (customer_id)
+    WHERE k.last_seen < $until)"""
 _NO_MENTIONS = "(SELECT ''::VARCHAR AS customer_id, ''::VARCHAR AS tag, $until::TIMESTAMP AS last_seen WHERE FALSE)"
 POINT_LOOKUPS = 20  # up to this many clients, their reads are looked up one by one (the sidebar's case)
 
