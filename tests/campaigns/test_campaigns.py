@@ -5,16 +5,19 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, timedelta
 
 import duckdb
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from wealthdesk.campaigns.plan import CampaignError, create_campaign
 from wealthdesk.campaigns.report import campaign_report
 from wealthdesk.campaigns.run import in_control, run_campaign
 from wealthdesk.cli import app
+from wealthdesk.content.library import add_contents
 from wealthdesk.segments.definitions import known_tags, save_segment
 from wealthdesk.suitability.rules import client_tolerance, content_decision
 from wealthdesk.testing import StaffWorld
@@ -147,6 +150,56 @@ def test_the_report_counts_each_arm_and_the_uplift_is_the_difference(
     assert report["incremental_conversions"] == pytest.approx(report["uplift"] * treated["clients"])
     assert report["p_value"] is not None and 0 <= report["p_value"] <= 1
     assert report["cost"] == treated["clients"] * 0.5
+
+
+PUSHES = iter(range(1_000_000))  # a new campaign id per example
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    level=st.sampled_from([None, "R1", "R2", "R3", "R4", "R5"]),
+    offset=st.integers(-400, 60),
+    share=st.floats(0.05, 0.45),
+)
+def test_no_campaign_push_ever_breaks_suitability(
+    world: tuple[duckdb.DuckDBPyConnection, str], level: str | None, offset: int, share: float
+) -> None:
+    """Hypothesis over the content's level, the day (assessments expire) and the control share: every member the
+    rule refuses is recorded as refused with its reason and never touched; every member touched is suitable."""
+    con, _ = world
+    day = DAY + timedelta(days=offset)
+    number = next(PUSHES)
+    content, campaign = f"CTPUSH{number:04d}", f"PUSH-{number}"
+    add_contents(
+        con,
+        [
+            {
+                "content_id": content,
+                "content_type": "advisor_view",
+                "title": "推送",
+                "risk_level": level,
+                "publish_date": str(day - timedelta(days=1)),
+                "expiry_date": str(day + timedelta(days=30)),
+            }
+        ],
+    )
+    create_campaign(con, campaign, "funded_all", content, control_share=share)
+    run_campaign(con, campaign, day)
+    members = con.execute(
+        """SELECT m.customer_id, m.arm, m.reason, c.risk_level, c.risk_assessed_date, c.lowest_category,
+                  c.investor_type, t.touch_id IS NOT NULL
+           FROM wd_campaign_members m JOIN customers c USING (customer_id)
+           LEFT JOIN campaign_touches t ON t.campaign_id = m.campaign_id AND t.customer_id = m.customer_id
+           WHERE m.campaign_id = ?""",
+        [campaign],
+    ).fetchall()
+    assert members
+    for customer, arm, reason, *suitability, touched in members:
+        decision = content_decision(client_tolerance(*suitability, as_of=day), level)
+        if decision.allowed:
+            assert arm in ("treatment", "control") and touched == (arm == "treatment"), customer
+        else:
+            assert arm == "refused" and reason == decision.reason and not touched, customer
 
 
 def test_the_commands(world: tuple[duckdb.DuckDBPyConnection, str]) -> None:
