@@ -136,3 +136,19 @@ def app_sql(client: Any, query: str, params: list[object] | None = None) -> list
         return cursor.execute(query, params or []).fetchall()
     finally:
         cursor.close()
+
+
+# Just the tables and columns content matching reads: a real DuckDB for property tests that build thousands of
+# tiny worlds (a whole store per example would be slow). The last one, the chat evidence, may be left out.
+MATCHING_TABLES = (
+    "CREATE TABLE customers (customer_id VARCHAR, risk_level VARCHAR, risk_assessed_date DATE,"
+    " lowest_category BOOLEAN, investor_type VARCHAR)",
+    "CREATE TABLE profiles (customer_id VARCHAR, lifecycle_stage VARCHAR, as_of DATE)",
+    "CREATE TABLE contents (content_id VARCHAR, content_type VARCHAR, title VARCHAR, topics VARCHAR[],"
+    " related_codes VARCHAR[], risk_level VARCHAR, publish_date DATE, expiry_date DATE, author VARCHAR)",
+    "CREATE TABLE accounts (account_id VARCHAR, customer_id VARCHAR)",
+    "CREATE TABLE holdings (snapshot_date DATE, account_id VARCHAR, asset_type VARCHAR, instrument_code VARCHAR,"
+    " quantity DOUBLE)",
+    "CREATE TABLE app_events (customer_id VARCHAR, event_time TIMESTAMP, event_type VARCHAR, object_id VARCHAR)",
+    "CREATE TABLE keyword_tag_evidence (customer_id VARCHAR, tag VARCHAR, msgtime TIMESTAMP, negated BOOLEAN)",
+)

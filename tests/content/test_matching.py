@@ -11,7 +11,7 @@ import pytest
 from wealthdesk.content.library import add_contents
 from wealthdesk.content.matching import match
 from wealthdesk.suitability.rules import client_tolerance, content_decision
-from wealthdesk.testing import StaffWorld
+from wealthdesk.testing import MATCHING_TABLES, StaffWorld
 
 
 @pytest.fixture(scope="module")
@@ -130,15 +130,7 @@ def test_a_store_without_chat_evidence_is_matched_on_the_rest() -> None:
     """No keyword evidence table (a store tagged by nothing yet): holdings, stage and freshness still match."""
     con = duckdb.connect()
     for ddl in (
-        "CREATE TABLE customers (customer_id VARCHAR, risk_level VARCHAR, risk_assessed_date DATE,"
-        " lowest_category BOOLEAN, investor_type VARCHAR)",
-        "CREATE TABLE profiles (customer_id VARCHAR, lifecycle_stage VARCHAR, as_of DATE)",
-        "CREATE TABLE contents (content_id VARCHAR, content_type VARCHAR, title VARCHAR, topics VARCHAR[],"
-        " related_codes VARCHAR[], risk_level VARCHAR, publish_date DATE, expiry_date DATE, author VARCHAR)",
-        "CREATE TABLE accounts (account_id VARCHAR, customer_id VARCHAR)",
-        "CREATE TABLE holdings (snapshot_date DATE, account_id VARCHAR, asset_type VARCHAR, instrument_code VARCHAR,"
-        " quantity DOUBLE)",
-        "CREATE TABLE app_events (customer_id VARCHAR, event_time TIMESTAMP, event_type VARCHAR, object_id VARCHAR)",
+        *MATCHING_TABLES[:-1],  # without the chat evidence
         "INSERT INTO customers VALUES ('C0', 'C3', DATE '2021-12-01', false, 'retail')",
         "INSERT INTO profiles VALUES ('C0', 'active', DATE '2022-01-10')",
         "INSERT INTO contents VALUES ('K0', 'research_report', '周报', ['创业板'], [], 'R2', DATE '2022-01-01',"

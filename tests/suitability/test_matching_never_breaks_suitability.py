@@ -15,19 +15,8 @@ from hypothesis import strategies as st
 from wealthdesk.content.matching import STAGE_AFFINITY, MatchRules, match
 from wealthdesk.schema.columns import CONTENT_TYPES
 from wealthdesk.suitability.rules import client_tolerance, content_decision
+from wealthdesk.testing import MATCHING_TABLES
 
-TABLES = (
-    "CREATE TABLE customers (customer_id VARCHAR, risk_level VARCHAR, risk_assessed_date DATE,"
-    " lowest_category BOOLEAN, investor_type VARCHAR)",
-    "CREATE TABLE profiles (customer_id VARCHAR, lifecycle_stage VARCHAR, as_of DATE)",
-    "CREATE TABLE contents (content_id VARCHAR, content_type VARCHAR, title VARCHAR, topics VARCHAR[],"
-    " related_codes VARCHAR[], risk_level VARCHAR, publish_date DATE, expiry_date DATE, author VARCHAR)",
-    "CREATE TABLE accounts (account_id VARCHAR, customer_id VARCHAR)",
-    "CREATE TABLE holdings (snapshot_date DATE, account_id VARCHAR, asset_type VARCHAR, instrument_code VARCHAR,"
-    " quantity DOUBLE)",
-    "CREATE TABLE app_events (customer_id VARCHAR, event_time TIMESTAMP, event_type VARCHAR, object_id VARCHAR)",
-    "CREATE TABLE keyword_tag_evidence (customer_id VARCHAR, tag VARCHAR, msgtime TIMESTAMP, negated BOOLEAN)",
-)
 CODE = "300750.SZ"
 
 clients = st.lists(
@@ -65,7 +54,7 @@ contents = st.lists(
 @pytest.fixture(scope="module")
 def con() -> Iterator[duckdb.DuckDBPyConnection]:
     connection = duckdb.connect()
-    for ddl in TABLES:
+    for ddl in MATCHING_TABLES:
         connection.execute(ddl)
     yield connection
     connection.close()
